@@ -1,0 +1,1 @@
+"""Local control-plane tooling and end-to-end helpers for Evolved Pipelines."""

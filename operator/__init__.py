@@ -1,0 +1,1 @@
+"""Evolved Pipelines operator: turns EvolvedPipeline resources into running variants."""

@@ -1,0 +1,1 @@
+"""Evolved Pipelines runtime: the worker that answers OpenAI-compatible requests."""
