@@ -1,6 +1,6 @@
 """SymIL: the intermediate language (models), its compilers to Z3 and Clingo, and answer text.
 
-Heavy solver modules (``to_z3``, ``to_asp``) are not imported here; import them where needed.
+Solver modules (``to_z3``, ``to_asp``) and ``schema`` are not imported here; import them where needed.
 """
 
 from evolved_runtime.symil.analysis import SymILError
@@ -30,7 +30,6 @@ from evolved_runtime.symil.models import (
     Term,
     Verdict,
 )
-from evolved_runtime.symil.schema import symil_schema
 
 __all__ = [
     "And",
@@ -56,5 +55,4 @@ __all__ = [
     "explain",
     "extract_formal",
     "parse_symil",
-    "symil_schema",
 ]

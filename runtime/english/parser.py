@@ -1,0 +1,254 @@
+"""Controlled English -> SymIL problem (no LLM). See docs/symil.md for the accepted grammar.
+
+``parse(text, level)`` returns None unless every sentence is in the grammar and the text asks
+something (a question, a "therefore" conclusion, "solve ...", "what is x", "is this consistent").
+Level 1 is the strict grammar; level 2 also drops filler ("we know that", "suppose"), reads number
+words and accepts more question phrasings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from evolved_runtime.english import arithmetic, logic
+from evolved_runtime.english.arithmetic import ParseError
+from evolved_runtime.english.words import RESERVED, is_plural, words_to_numbers
+from evolved_runtime.symil.analysis import SymILError
+from evolved_runtime.symil.models import Atom, Compare, Formula, Not, NumType, Problem
+from pydantic import ValidationError
+
+_CONCLUSION = re.compile(
+    r"^(?:therefore|so|thus|hence|consequently|it follows that|conclusion:?|we conclude that)\b,?\s*(?:that\s+)?"
+)
+_RELAXED_CONCLUSION = re.compile(
+    r"^(?:can we (?:conclude|infer|deduce)|does it (?:follow|mean)|must it be (?:true|the case)"
+    r"|is it (?:necessarily )?(?:true|the case)|do we know|does this (?:mean|imply|show)|is it certain) that\s+"
+)
+_FILLER = re.compile(
+    r"^(?:(?:it is (?:known|given|true) that|we know that|we are told that|suppose(?: that)?|assume(?: that)?"
+    r"|given that|note that|also|furthermore|moreover|in addition|and|now|premise \d*:?|fact:?|question:?"
+    r"|please|tell me|consider this:?|here is a puzzle:?|let'?s say(?: that)?|imagine(?: that)?),?\s+)+"
+)
+_CONSISTENCY = re.compile(
+    r"(?:is|are) (?:this|that|these|the (?:statements|premises|facts)|these (?:statements|facts|premises)|"
+    r"all of (?:this|these|them)) (?:consistent|possible|satisfiable|compatible)"
+    r"|can (?:all of )?(?:this|these|them|these statements|the statements) (?:all )?be true(?: together| at once)?"
+)
+_VALUE_QUESTION = re.compile(r"(?:what (?:is|are)|find|compute|calculate|determine)(?: the values? of)? (.+)")
+_SOLVE = re.compile(
+    r"(?:solve|find (?:an? |some )?(?:integers?|whole numbers?|real numbers?|numbers?|values?|solutions?)?"
+    r"\s*(?:(?:for )?[a-z](?:(?:,| and) [a-z])*)?\s*(?:such that|where|with|if|so that|satisfying)"
+    r"|is there an? (integer|number|real number|value|solution)?\s*[a-z]? ?(?:such that|with|where))\s*(?:for [a-z](?:(?:,| and) [a-z])*)?[:,]?\s*(.+)"
+)
+
+
+@dataclass
+class _Draft:
+    premises: list[Formula] = field(default_factory=list)
+    conclusion: Formula | None = None
+    asks_model: bool = False
+    integers: set[str] = field(default_factory=set)
+
+
+def parse(text: str, level: int = 1) -> Problem | None:
+    """The SymIL problem for ``text`` at ``level`` (1 strict, 2 relaxed), or None."""
+    try:
+        draft = _draft(text, relaxed=level >= 2)
+        return _problem(draft) if draft is not None else None
+    except (ParseError, SymILError, ValidationError, RecursionError):
+        return None
+
+
+def sentences(text: str) -> list[tuple[str, bool]]:
+    """(sentence, is_question) pairs; decimals like ``2.5`` do not split."""
+    text = text.replace("\u2264", "<=").replace("\u2265", ">=").replace("\u2260", "!=").replace("\u2212", "-")
+    text = re.sub(r"[\u2018\u2019`]", "'", text)
+    text = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
+    out: list[tuple[str, bool]] = []
+    for chunk in re.split(r"(?<=[?!])\s*|(?<!\d)\.(?!\d)|\.(?=\s|$)|\n+|;", text):
+        if chunk is None:
+            continue
+        stripped = chunk.strip().strip("\"'").strip()
+        if not stripped or re.fullmatch(r"\(?\d+[.)]?|[a-z][.)]", stripped):  # list numbering
+            continue
+        question = stripped.endswith("?")
+        out.append((stripped.rstrip("?!. ").strip(), question))
+    return out
+
+
+def _normalise(sentence: str, relaxed: bool) -> str:
+    text = sentence.lower()
+    text = re.sub(r"^\s*(?:\d+[.)]|[-*\u2022])\s+", "", text)
+    text = text.replace("can't", "can not").replace("cannot", "can not").replace("won't", "will not")
+    text = re.sub(r"n't\b", " not", text)
+    text = re.sub(r"\s*,\s*", ", ", text)
+    text = re.sub(r"[\"!]", "", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    if relaxed:
+        text = _FILLER.sub("", text)
+        text = words_to_numbers(text)
+        text = re.sub(r"\b(?:definitely|certainly|necessarily|really|actually|indeed|surely|also)\s+", "", text)
+    return text
+
+
+def _draft(text: str, relaxed: bool) -> _Draft | None:
+    parts = sentences(text)
+    if not parts:
+        return None
+    normalised = [(_normalise(s, relaxed), q) for s, q in parts]
+    context = logic.Context(_names(t for t, _ in normalised))
+    draft = _Draft()
+    for sentence, is_question in normalised:
+        if not sentence:
+            continue
+        if is_question:
+            _question(sentence, draft, context, relaxed)
+            continue
+        match = _CONCLUSION.match(sentence)
+        if match:
+            _set_conclusion(draft, _claim(sentence[match.end() :], context))
+            continue
+        solve = _SOLVE.fullmatch(sentence)
+        if solve:
+            if solve.group(1) == "integer" or re.match(r"find (?:an? )?(?:integers?|whole)", sentence):
+                draft.integers.update(re.findall(r"\b[a-z]\b", sentence[: solve.start(2)]))
+            _add_constraints(draft, solve.group(2))
+            draft.asks_model = True
+            continue
+        integers = arithmetic.declared_integers(sentence)
+        if integers is not None:
+            draft.integers.update(integers)
+            continue
+        if relaxed and (_CONSISTENCY.fullmatch(sentence) or re.fullmatch(r"solve (?:it|this|for \w+)", sentence)):
+            draft.asks_model = True
+            continue
+        draft.premises.append(_claim(sentence, context))
+    if (draft.conclusion is None) == (not draft.asks_model):
+        return None  # nothing asked, or both a conclusion and a request for a model
+    if draft.conclusion is not None and not draft.premises:
+        return None  # a bare question asks for world knowledge, not for what follows
+    return draft
+
+
+def _names(texts: Iterable[str]) -> set[str]:
+    """Words used as singular subjects ("tom is", "can tom"): individuals, not classes."""
+    names: set[str] = set()
+    for text in texts:
+        for match in re.finditer(r"(?:^|, )([a-z][a-z0-9_]*) (is|was|can|does)\b", text):
+            word = match.group(1)
+            if (word not in RESERVED or len(word) == 1) and (match.group(2) != "can" or not is_plural(word)):
+                names.add(word)
+        for match in re.finditer(r"^(is|can|does) ([a-z][a-z0-9_]*) ", text):
+            if match.group(1) != "can" or not is_plural(match.group(2)):
+                names.add(match.group(2))
+    return names
+
+
+def _question(sentence: str, draft: _Draft, context: logic.Context, relaxed: bool) -> None:
+    if relaxed:
+        match = _RELAXED_CONCLUSION.match(sentence)
+        if match:
+            _set_conclusion(draft, _claim(sentence[match.end() :], context))
+            return
+    if _CONSISTENCY.fullmatch(sentence):
+        draft.asks_model = True
+        return
+    solve = _SOLVE.fullmatch(sentence)
+    if solve:
+        if solve.group(1) == "integer":
+            draft.integers.update(re.findall(r"\b[a-z]\b", sentence[: solve.start(2)]))
+        _add_constraints(draft, solve.group(2))
+        draft.asks_model = True
+        return
+    value = _VALUE_QUESTION.fullmatch(sentence)
+    if value and re.fullmatch(r"[a-z][a-z0-9_]*(?:(?:,| and|, and) [a-z][a-z0-9_]*)*", value.group(1)):
+        draft.asks_model = True
+        return
+    _set_conclusion(draft, _question_claim(sentence, context))
+
+
+def _question_claim(sentence: str, context: logic.Context) -> Formula:
+    numeric = _numeric_question(sentence)
+    if numeric is not None:
+        return numeric
+    claim = logic.question(sentence, context)
+    if claim is None:
+        raise ParseError(f"question not in the grammar: {sentence!r}")
+    return claim
+
+
+def _numeric_question(sentence: str) -> Formula | None:
+    """``is y greater than z`` / ``is x equal to 5`` / ``does x equal 5`` / ``is alice taller than bob``."""
+    match = re.fullmatch(r"does (.+?) equal (.+)", sentence)
+    if match:
+        return arithmetic.parse_worded_comparison(f"{match.group(1)} equals {match.group(2)}")
+    match = re.fullmatch(r"is (.+)", sentence)
+    if not match or not _looks_numeric(match.group(1)):
+        return None
+    if re.search(r"[<>=]", match.group(1)):
+        return arithmetic.parse_relation_chain(match.group(1))
+    words = match.group(1).split()
+    for cut in range(1, len(words)):
+        try:
+            return arithmetic.parse_worded_comparison(" ".join([*words[:cut], "is", *words[cut:]]))
+        except ParseError:
+            continue
+    return None
+
+
+_NUMERIC_WORDS = re.compile(
+    r"(?<![a-z_])\d|[<>=]|\b(?:than|equal|equals|at least|at most|the same as|plus|minus|times|twice|as \w+ as)\b"
+)
+
+
+def _looks_numeric(text: str) -> bool:
+    return bool(_NUMERIC_WORDS.search(text) or arithmetic.OPERATOR_WORDS.search(text))
+
+
+def _claim(sentence: str, context: logic.Context) -> Formula:
+    if _looks_numeric(sentence):
+        try:
+            return arithmetic.parse_worded_comparison(sentence)
+        except ParseError:
+            if re.search(r"[<>=]|(?<![a-z_])\d", sentence):
+                raise
+    return logic.statement(sentence, context)
+
+
+def _set_conclusion(draft: _Draft, claim: Formula) -> None:
+    if draft.conclusion is not None:
+        raise ParseError("more than one conclusion or question")
+    draft.conclusion = claim
+
+
+def _add_constraints(draft: _Draft, text: str) -> None:
+    for part in re.split(r",\s*(?:and\s+)?|\s+and\s+", text):
+        part = part.strip()
+        if part:
+            draft.premises.append(arithmetic.parse_relation_chain(part))
+
+
+def _problem(draft: _Draft) -> Problem:
+    premises = list(draft.premises)
+    domain = "open"
+    on_facts = {tuple(p.args) for p in premises if isinstance(p, Atom) and p.pred == "on" and len(p.args) == 2}
+    constants: list[str] = []
+    if on_facts:
+        # a scene: the named things are all the things, and the "on" facts given are all of them
+        probe = Problem(premises=premises, conclusion=draft.conclusion)
+        constants = probe.symbols.constants
+        domain = "closed"
+        premises += [
+            Not(arg=Atom(pred="on", args=[a, b])) for a in constants for b in constants if (a, b) not in on_facts
+        ]
+    variables: dict[str, NumType] = {}
+    probe = Problem(premises=premises, conclusion=draft.conclusion, domain=domain, constants=constants)
+    for name in probe.symbols.variables:
+        variables[name] = "int" if name in draft.integers else "real"
+    if draft.asks_model and not probe.symbols.variables and not any(not isinstance(p, Compare) for p in premises):
+        raise ParseError("nothing to solve")
+    return Problem(
+        premises=premises, conclusion=draft.conclusion, domain=domain, constants=constants, variables=variables
+    )

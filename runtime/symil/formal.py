@@ -1,0 +1,83 @@
+"""Recognise input that is already formal: SymIL JSON, SMT-LIB 2 or ASP in a fenced block."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from evolved_runtime.symil.models import Problem
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class SmtLibTask(BaseModel):
+    """An SMT-LIB 2 script for Z3 (declarations and assertions; check-sat is implied)."""
+
+    model_config = ConfigDict(frozen=True)
+    source: str
+
+
+class AspTask(BaseModel):
+    """A Clingo (ASP) program."""
+
+    model_config = ConfigDict(frozen=True)
+    source: str
+
+
+FormalTask = Problem | SmtLibTask | AspTask
+
+
+class FormalInputError(ValueError):
+    """A fenced block claims to be formal input but is not valid; the message says what to fix."""
+
+
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+_SYMIL_TAGS = {"symil", "json"}
+_SMT_TAGS = {"smt2", "smtlib", "smt", "smt-lib", "smtlib2", "lisp"}
+_ASP_TAGS = {"asp", "lp", "clingo"}
+
+
+def extract_formal(text: str) -> FormalTask | None:
+    """The first fenced block holding formal input, or None when there is none.
+
+    ``symil`` blocks must be valid SymIL; ``json`` blocks count only when they look like SymIL (a
+    ``premises`` or ``conclusion`` key). ``lisp`` blocks count only with a ``(check-sat)``.
+    """
+    for match in _FENCE.finditer(text):
+        tag, body = match.group(1).lower(), match.group(2).strip()
+        if not body:
+            continue
+        if tag in _SYMIL_TAGS:
+            task = _symil(body, explicit=tag == "symil")
+            if task is not None:
+                return task
+        elif tag in _SMT_TAGS:
+            if tag == "lisp" and "(check-sat" not in body:
+                continue
+            return SmtLibTask(source=body)
+        elif tag in _ASP_TAGS:
+            return AspTask(source=body)
+    return None
+
+
+def _symil(body: str, explicit: bool) -> Problem | None:
+    try:
+        data = json.loads(body)
+    except json.JSONDecodeError as exc:
+        if not explicit:
+            return None
+        raise FormalInputError(f"SymIL block is not valid JSON: {exc}") from exc
+    if not explicit and not (isinstance(data, dict) and ({"premises", "conclusion"} & data.keys())):
+        return None
+    return parse_symil(data)
+
+
+def parse_symil(data: object) -> Problem:
+    """Validate decoded JSON as SymIL; raises FormalInputError naming each problem and where it is."""
+    try:
+        return Problem.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'problem'}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        more = f" (and {exc.error_count() - 5} more)" if exc.error_count() > 5 else ""
+        raise FormalInputError(f"invalid SymIL: {problems}{more}. See docs/symil.md for the schema.") from exc

@@ -1,0 +1,113 @@
+"""Controlled English -> SymIL without an LLM: what is accepted, what is refused, what it means."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from evolved_runtime.english import parse, translate
+from evolved_runtime.solvers.backends import applicable_backends, solve_task
+from evolved_runtime.symil import Atom, Problem, explain
+
+PROGRAM = Path(__file__).resolve().parents[2] / "runtime" / "programs" / "defaults" / "translation.py"
+
+
+def verdicts(text: str, level: int = 1) -> list[str]:
+    problem = parse(text, level)
+    assert problem is not None, f"not translated: {text}"
+    return [solve_task(problem, b, 5000).verdict for b in applicable_backends(problem)]
+
+
+def load_program() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("translation_program", PROGRAM)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_socrates_translates_to_the_expected_symil() -> None:
+    problem = parse("All men are mortal. Socrates is a man. Therefore, Socrates is mortal.")
+    assert problem is not None
+    assert problem.conclusion == Atom(pred="mortal", args=["socrates"])
+    assert problem.symbols.predicates == {"man": 1, "mortal": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("All cats are mammals. Tom is a cat. Is Tom a mammal?", "VALID"),
+        ("all CATS are mammals!! tom is a CAT. is tom a mammal?", "VALID"),
+        ("Every cat is a mammal. Tom is a cat. Is Tom a mammal?", "VALID"),
+        ("All cats are mammals. Tom is a mammal. Is Tom a cat?", "NOT_VALID"),
+        ("Some A are not B. Therefore some B are not A.", "NOT_VALID"),
+        ("Some A are B. Therefore some B are A.", "VALID"),
+        ("No A are B. Some C are A. Therefore some C are not B.", "VALID"),
+        ("Socrates is not a fish. All trout are fish. Is Socrates not a trout?", "VALID"),
+        ("If Tom is hungry then Tom is grumpy. Tom is grumpy. Is Tom hungry?", "NOT_VALID"),
+        ("a is less than b. b equals c. Is a less than c?", "VALID"),
+        ("x is 5. y is 3 more than x. z is 7. Is y greater than z?", "VALID"),
+        ("To move a block it must be clear. A block is clear if nothing is on it. A is on B. Can B be moved?",
+         "NOT_VALID"),
+        ("Solve 3x + 5 = 20", "SAT"),
+        ("Find an integer x such that 2x = 5.", "UNSAT"),
+    ],
+)  # fmt: skip
+def test_answers_agree_on_every_backend(text: str, expected: str) -> None:
+    assert set(verdicts(text)) == {expected}
+
+
+def test_blocks_refutation_is_explained() -> None:
+    text = "To move a block it must be clear. A block is clear if nothing is on it. A is on B. Can B be moved?"
+    problem = parse(text)
+    assert problem is not None
+    outcome = solve_task(problem, "clingo", 5000)
+    assert explain(problem, outcome.verdict, outcome.model).endswith("the premises imply that it is false.")
+
+
+def test_solve_inequality_describes_the_solutions() -> None:
+    problem = parse("Solve 2x - 4 > 10")
+    assert problem is not None
+    outcome = solve_task(problem, "z3", 5000)
+    assert outcome.verdict == "SAT"
+    assert explain(problem, outcome.verdict, outcome.model).endswith("(all solutions: x > 7)")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "What is the capital of France?",
+        "All men are mortal. Socrates is a man.",  # nothing asked
+        "Is Socrates mortal?",  # no premises: world knowledge
+        "Most birds can fly. Tweety is a bird. Can Tweety fly?",
+        "Solve x * x = 4",  # nonlinear
+        "All men are mortal. Socrates is a man. Is Socrates mortal? Is Plato mortal?",  # two questions
+        "",
+    ],
+)
+def test_text_outside_the_grammar_is_not_translated(text: str) -> None:
+    assert parse(text, 1) is None
+    assert parse(text, 2) is None
+
+
+def test_level_two_relaxes_the_grammar() -> None:
+    text = "We know that all squares are rectangles. Suppose all rectangles are shapes. Can we conclude that all squares are shapes?"
+    assert parse(text, 1) is None
+    assert verdicts(text, 2) == ["VALID", "VALID"]
+    assert parse("x is five. y is two more than x. Is y 7?", 1) is None
+    assert verdicts("x is five. y is two more than x. Is y 7?", 2) == ["VALID", "VALID"]
+
+
+def test_level_three_needs_an_llm() -> None:
+    assert translate("All men are mortal. Socrates is a man. Is Socrates mortal?", 3, {}, None) is None
+
+
+def test_default_translation_program_loads_by_path() -> None:
+    program = load_program()
+    problem = program.translate("All men are mortal. Socrates is a man. Is Socrates mortal?", 1, {}, None)
+    assert isinstance(problem, Problem)
+    assert program.translate("Tell me a joke.", 2, {}, None) is None
+    assert program.translate("Tell me a joke.", 3, {}, None) is None
