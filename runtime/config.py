@@ -78,6 +78,10 @@ class PipelineConfig(_Model):
         default=None,
         description="Directory of evolved programs; unset: the defaults shipped in the package.",
     )
+    program_paths: dict[str, str] = Field(
+        default_factory=dict,
+        description="Component -> absolute path of a program baked into the image; wins over programs_dir.",
+    )
     llm: LLMConfig | None = Field(default=None, description="The LLM provider; unset: no LLM (Tier 0 gives 503).")
     solver: SolverConfig = Field(default_factory=SolverConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)

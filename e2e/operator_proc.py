@@ -1,0 +1,33 @@
+"""Install the CRD and run the operator as a local process against a cluster."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from e2e import processes
+from e2e.kube import Kubectl, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
+CRD_FILE = ROOT / "crds" / "evolvedpipelines.pipelines.evolved.io.yaml"
+CRD_NAME = "evolvedpipelines.pipelines.evolved.io"
+
+
+def install_crd(kubectl: Kubectl) -> None:
+    kubectl.run("apply", "--server-side", "--force-conflicts", "-f", str(CRD_FILE))
+
+    def established() -> bool:
+        crd = kubectl.get("crd", CRD_NAME) or {}
+        return any(
+            c["type"] == "Established" and c["status"] == "True" for c in crd.get("status", {}).get("conditions", [])
+        )
+
+    wait_for("the EvolvedPipeline CRD to be Established", established, timeout=60)
+
+
+def start_operator(kubeconfig: str, log_path: Path, *extra: str) -> processes.Background:
+    """Start `evolved-operator run` (all namespaces unless told otherwise) and return its handle."""
+    cmd = [sys.executable, "-m", "evolved_operator.cli", "run", *extra]
+    if not any(a.startswith("--namespace") for a in extra):
+        cmd.append("--all-namespaces")
+    return processes.start("evolved-operator", cmd, log_path, env={"KUBECONFIG": kubeconfig})

@@ -1,0 +1,92 @@
+"""In-memory view of the objects the operator owns, fed by watch events (an informer, in short).
+
+Reconciles read children from here instead of listing them from the API, so a resync costs no
+API request, and decide what to apply by comparing the hash of the desired object with the hash
+annotation each applied child carries. Only the few fields the operator reads are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from evolved_operator.constants import ANNOTATION_APPLIED_HASH, LABEL_PIPELINE
+
+PipelineKey = tuple[str, str]  # (namespace, name)
+ChildKey = tuple[str, str]  # (kind, name)
+
+
+@dataclass(frozen=True)
+class Child:
+    """What the operator needs to know of one owned object."""
+
+    kind: str
+    name: str
+    namespace: str
+    api_version: str
+    applied_hash: str | None
+    generation: int
+    spec_replicas: int | None
+    status: dict[str, Any]
+    annotations: dict[str, str]
+
+
+def summarize(obj: dict[str, Any]) -> Child:
+    meta = obj.get("metadata", {})
+    annotations = dict(meta.get("annotations") or {})
+    spec = obj.get("spec") or {}
+    replicas = spec.get("replicas") if isinstance(spec, dict) else None
+    template_annotations = {}
+    if obj.get("kind") == "Deployment":
+        template_annotations = dict(((spec.get("template") or {}).get("metadata") or {}).get("annotations") or {})
+    return Child(
+        kind=str(obj.get("kind")),
+        name=str(meta.get("name")),
+        namespace=str(meta.get("namespace")),
+        api_version=str(obj.get("apiVersion")),
+        applied_hash=annotations.get(ANNOTATION_APPLIED_HASH),
+        generation=int(meta.get("generation") or 0),
+        spec_replicas=replicas if isinstance(replicas, int) else None,
+        status=dict(obj.get("status") or {}),
+        annotations={**template_annotations},
+    )
+
+
+@dataclass
+class ChildCache:
+    """Children per pipeline, keyed by (kind, name)."""
+
+    by_pipeline: dict[PipelineKey, dict[ChildKey, Child]] = field(default_factory=dict)
+
+    def upsert(self, obj: dict[str, Any]) -> PipelineKey | None:
+        key = owner_key(obj)
+        if key is None:
+            return None
+        child = summarize(obj)
+        self.by_pipeline.setdefault(key, {})[(child.kind, child.name)] = child
+        return key
+
+    def remove(self, obj: dict[str, Any]) -> PipelineKey | None:
+        key = owner_key(obj)
+        if key is None:
+            return None
+        children = self.by_pipeline.get(key, {})
+        children.pop((str(obj.get("kind")), str(obj.get("metadata", {}).get("name"))), None)
+        if not children:
+            self.by_pipeline.pop(key, None)
+        return key
+
+    def children(self, key: PipelineKey) -> dict[ChildKey, Child]:
+        return dict(self.by_pipeline.get(key, {}))
+
+    def count(self) -> int:
+        return sum(len(c) for c in self.by_pipeline.values())
+
+
+def owner_key(obj: dict[str, Any]) -> PipelineKey | None:
+    meta = obj.get("metadata", {})
+    pipeline = (meta.get("labels") or {}).get(LABEL_PIPELINE)
+    namespace = meta.get("namespace")
+    if not pipeline or not namespace:
+        return None
+    return (str(namespace), str(pipeline))

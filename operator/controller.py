@@ -1,0 +1,174 @@
+"""The reconcile loop: desired = render(spec, resolved inputs); apply what differs; status = f(observed).
+
+One :class:`Controller` per operator process. It is driven by watch events (the kopf handlers in
+``handlers.py`` only forward them here): a pipeline event whose generation was not reconciled yet
+triggers a full reconcile; any other event (a label or annotation written by a GitOps tool, a
+child's status change) only recomputes status from the in-memory cache, which writes nothing
+unless the status really changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from evolved_operator.apply_plan import plan
+from evolved_operator.cache import ChildCache, PipelineKey
+from evolved_operator.desired import Desired, build_desired, owner_of
+from evolved_operator.inputs import parse_spec, resolve_inputs
+from evolved_operator.kube import Kube
+from evolved_operator.problems import Problem
+from evolved_operator.program_check import ProgramChecker
+from evolved_operator.status import compute_status, now, update
+
+log = logging.getLogger("evolved_operator")
+
+EventPoster = Callable[[dict[str, Any], str, str, str], Awaitable[None]]
+
+
+@dataclass
+class PipelineMemory:
+    """What the controller remembers of one pipeline between events."""
+
+    reconciled_generation: int | None = None
+    stalled: bool = False
+    references: frozenset[tuple[str, str]] = frozenset()  # (kind, name) of inputs it reads
+    program_hashes: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    desired_hashes: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+@dataclass
+class Controller:
+    kube: Kube
+    post_event: EventPoster
+    checker: ProgramChecker
+    cache: ChildCache = field(default_factory=ChildCache)
+    bodies: dict[PipelineKey, dict[str, Any]] = field(default_factory=dict)
+    memory: dict[PipelineKey, PipelineMemory] = field(default_factory=dict)
+    locks: dict[PipelineKey, asyncio.Lock] = field(default_factory=dict)
+    full_reconciles: int = 0
+
+    # -- entry points (called by handlers) -------------------------------------------------
+
+    async def pipeline_changed(self, body: dict[str, Any]) -> None:
+        key = _key(body)
+        self.bodies[key] = body
+        memory = self.memory.setdefault(key, PipelineMemory())
+        generation = int(body["metadata"].get("generation") or 0)
+        if memory.reconciled_generation != generation or _observed_generation(body) != generation:
+            await self.reconcile(key)
+        else:
+            await self.refresh_status(key)
+
+    def pipeline_deleted(self, body: dict[str, Any]) -> None:
+        key = _key(body)
+        self.bodies.pop(key, None)
+        self.memory.pop(key, None)
+        self.locks.pop(key, None)
+
+    async def child_changed(self, obj: dict[str, Any], deleted: bool) -> None:
+        key = self.cache.remove(obj) if deleted else self.cache.upsert(obj)
+        if key is None or key not in self.bodies:
+            return
+        if deleted:
+            await self.reconcile(key)  # an owned object went away: put it back
+        else:
+            await self.refresh_status(key)
+
+    async def input_changed(self, kind: str, namespace: str, name: str) -> None:
+        """A ConfigMap or Secret that some pipeline reads was created, changed or deleted."""
+        for key, memory in list(self.memory.items()):
+            if key[0] == namespace and (kind, name) in memory.references:
+                await self.reconcile(key)
+
+    async def retry_stalled(self) -> None:
+        """Reconcile again every pipeline that waits on a missing input (run by a timer)."""
+        for key, memory in list(self.memory.items()):
+            if memory.stalled:
+                await self.reconcile(key)
+
+    # -- the work ----------------------------------------------------------------------------
+
+    async def reconcile(self, key: PipelineKey) -> None:
+        async with self.locks.setdefault(key, asyncio.Lock()):
+            body = self.bodies.get(key)
+            if body is None:
+                return
+            self.full_reconciles += 1
+            memory = self.memory.setdefault(key, PipelineMemory())
+            inputs = await resolve_inputs(body, self.kube, self.checker)
+            memory.references = inputs.references
+            desired: Desired = build_desired(body, inputs)
+            memory.problems = list(desired.problems)
+            if desired.problems:
+                memory.stalled = True
+            else:
+                memory.stalled = False
+                memory.desired_hashes = desired.hashes()
+                changes = plan(desired.objects, self.cache.children(key))
+                for obj in changes.to_apply:
+                    await self.kube.apply(obj)
+                for child in changes.to_delete:
+                    await self.kube.delete(child.api_version, child.kind, child.namespace, child.name)
+                if changes.to_apply or changes.to_delete:
+                    await self._event(body, "Normal", "ChildrenApplied", changes.summary())
+                for variant, program_hash in desired.program_hashes.items():
+                    previous = memory.program_hashes.get(variant)
+                    if previous and previous != program_hash:
+                        await self._event(
+                            body,
+                            "Normal",
+                            "ProgramsChanged",
+                            f"variant {variant}: programs {previous[:12]} -> {program_hash[:12]}, rolling update started",
+                        )
+                memory.program_hashes = dict(desired.program_hashes)
+            memory.reconciled_generation = int(body["metadata"].get("generation") or 0)
+            await self._write_status(key, body)
+
+    async def refresh_status(self, key: PipelineKey) -> None:
+        async with self.locks.setdefault(key, asyncio.Lock()):
+            body = self.bodies.get(key)
+            memory = self.memory.get(key)
+            if body is None or memory is None or memory.reconciled_generation is None:
+                return
+            await self._write_status(key, body)
+
+    async def _write_status(self, key: PipelineKey, body: dict[str, Any]) -> None:
+        memory = self.memory[key]
+        spec, _ = parse_spec(body)
+        previous = dict(body.get("status") or {})
+        status = compute_status(
+            owner_of(body),
+            spec,
+            memory.reconciled_generation or 0,
+            self.cache.children(key),
+            memory.desired_hashes,
+            memory.problems,
+            previous,
+            now(),
+        )
+        change = update(previous, status)
+        if change.patch is not None:
+            await self.kube.patch_status(key[0], key[1], change.patch)
+            body["status"] = {**previous, **change.patch}
+        for event_type, reason, message in change.events:
+            await self._event(body, event_type, reason, message)
+
+    async def _event(self, body: dict[str, Any], event_type: str, reason: str, message: str) -> None:
+        try:
+            await self.post_event(body, event_type, reason, message)
+        except Exception:  # events are best effort: never fail a reconcile on them
+            log.exception("could not post event %s", reason)
+
+
+def _key(body: dict[str, Any]) -> PipelineKey:
+    return (str(body["metadata"]["namespace"]), str(body["metadata"]["name"]))
+
+
+def _observed_generation(body: dict[str, Any]) -> int | None:
+    value = (body.get("status") or {}).get("observedGeneration")
+    return int(value) if isinstance(value, int) else None

@@ -1,0 +1,133 @@
+"""Thin kopf registrations: they forward watch events to the :class:`Controller`.
+
+Only ``on.event`` handlers are used, so kopf keeps no progress or diff-base annotations on the
+user's objects and adds no finalizer (owner references do the garbage collection); the
+controller decides from ``metadata.generation`` whether an event needs work. Settings use our
+own prefix for anything kopf would persist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import kopf
+from evolved_operator.cache import ChildCache
+from evolved_operator.constants import GROUP, LABEL_MANAGED_BY, MANAGED_BY, PLURAL, VERSION
+from evolved_operator.controller import Controller
+from evolved_operator.kube import LightKube
+from evolved_operator.program_check import ProgramChecker
+
+log = logging.getLogger("evolved_operator")
+
+OWNED = {LABEL_MANAGED_BY: MANAGED_BY}
+CHILD_KINDS: tuple[tuple[str, str, str, str], ...] = (
+    ("apps", "v1", "deployments", "Deployment"),
+    ("", "v1", "services", "Service"),
+    ("", "v1", "configmaps", "ConfigMap"),
+    ("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
+    ("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget"),
+)
+STALLED_RETRY_SECONDS = 10.0
+
+_controller: Controller | None = None
+
+
+def controller() -> Controller:
+    if _controller is None:
+        raise RuntimeError("the operator has not started yet")
+    return _controller
+
+
+def configure(settings: kopf.OperatorSettings) -> None:
+    settings.persistence.finalizer = f"{GROUP}/finalizer"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration"
+    )
+    settings.posting.level = logging.INFO
+    settings.watching.server_timeout = 270
+    settings.watching.client_timeout = 300
+    settings.watching.connect_timeout = 10
+    settings.networking.request_timeout = 30
+    settings.networking.connect_timeout = 10
+    settings.batching.error_delays = [1, 2, 5, 10, 30, 60]
+    settings.batching.batch_window = 0.05
+    settings.scanning.disabled = True
+
+
+async def _post_event(body: dict[str, Any], event_type: str, reason: str, message: str) -> None:
+    kopf.event(body, type=event_type, reason=reason, message=message)  # type: ignore[arg-type]
+
+
+async def _retry_stalled_forever(ctrl: Controller) -> None:
+    while True:
+        await asyncio.sleep(STALLED_RETRY_SECONDS)
+        try:
+            await ctrl.retry_stalled()
+        except Exception:
+            log.exception("retrying stalled pipelines failed")
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+@kopf.on.startup()
+async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
+    global _controller
+    configure(settings)
+    kube = LightKube()
+    _controller = Controller(kube=kube, post_event=_post_event, checker=ProgramChecker(), cache=ChildCache())
+    for group, version, _plural, kind in CHILD_KINDS:
+        api_version = f"{group}/{version}" if group else version
+        for obj in await kube.list_owned(api_version, kind, OWNED):
+            _controller.cache.upsert(obj)
+    log.info("primed the cache with %d owned objects", _controller.cache.count())
+    task = asyncio.create_task(_retry_stalled_forever(_controller))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+
+
+@kopf.on.cleanup()
+async def cleanup(**_: Any) -> None:
+    for task in list(_background):
+        task.cancel()
+    if _controller is not None and isinstance(_controller.kube, LightKube):
+        await _controller.kube.close()
+
+
+@kopf.on.event(GROUP, VERSION, PLURAL)
+async def pipeline_event(*, type: str, body: kopf.Body, **_: Any) -> None:
+    obj = dict(body)
+    if type == "DELETED":
+        controller().pipeline_deleted(obj)
+        return
+    await controller().pipeline_changed(_plain(obj))
+
+
+def _register_child(group: str, version: str, plural: str) -> None:
+    async def child_event(*, type: str, body: kopf.Body, **_: Any) -> None:
+        await controller().child_changed(_plain(dict(body)), deleted=type == "DELETED")
+
+    child_event.__name__ = f"{plural}_event"
+    kopf.on.event(group, version, plural, labels=OWNED)(child_event)
+
+
+for _group, _version, _plural, _kind in CHILD_KINDS:
+    _register_child(_group, _version, _plural)
+
+
+@kopf.on.event("", "v1", "configmaps", labels={LABEL_MANAGED_BY: kopf.ABSENT})
+async def input_configmap_event(*, body: kopf.Body, **_: Any) -> None:
+    meta = body.get("metadata", {})
+    await controller().input_changed("ConfigMap", str(meta.get("namespace")), str(meta.get("name")))
+
+
+def _plain(obj: Any) -> Any:
+    """kopf hands out read-only mapping views: make a plain, mutable deep copy."""
+    if isinstance(obj, dict) or hasattr(obj, "items"):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_plain(v) for v in obj]
+    return obj

@@ -1,0 +1,89 @@
+"""The only Kubernetes I/O of the operator: server-side apply, reads, deletes, status patches.
+
+Built on lightkube (typed, async, server-side apply with a field manager). Every other module
+of the operator is pure and talks to the cluster only through :class:`Kube`. Requests are
+counted per verb so the benchmark can report API requests per pipeline.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any, Protocol
+
+from evolved_operator.constants import FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION
+from lightkube import ApiError, AsyncClient, codecs
+from lightkube.generic_resource import create_namespaced_resource
+from lightkube.types import PatchType
+
+EvolvedPipelineResource = create_namespaced_resource(GROUP, VERSION, KIND, PLURAL)
+
+
+class Kube(Protocol):
+    """What the reconciler needs from the cluster."""
+
+    async def apply(self, obj: dict[str, Any]) -> None: ...
+    async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> None: ...
+    async def get(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any] | None: ...
+    async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None: ...
+
+
+def _resource(api_version: str, kind: str) -> Any:
+    return codecs.resource_registry.load(api_version, kind)
+
+
+class LightKube:
+    """:class:`Kube` over one lightkube AsyncClient (one connection pool for the process)."""
+
+    def __init__(self, client: AsyncClient | None = None) -> None:
+        self._client = client or AsyncClient(field_manager=FIELD_MANAGER)
+        self.requests: collections.Counter[str] = collections.Counter()
+
+    async def apply(self, obj: dict[str, Any]) -> None:
+        self.requests["apply"] += 1
+        await self._client.apply(codecs.from_dict(obj), field_manager=FIELD_MANAGER, force=True)
+
+    async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> None:
+        self.requests["delete"] += 1
+        try:
+            await self._client.delete(_resource(api_version, kind), name, namespace=namespace)
+        except ApiError as exc:
+            if exc.status.code != 404:
+                raise
+
+    async def get(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        self.requests["get"] += 1
+        try:
+            found = await self._client.get(_resource(api_version, kind), name, namespace=namespace)
+        except ApiError as exc:
+            if exc.status.code == 404:
+                return None
+            raise
+        return dict(found.to_dict())
+
+    async def list_owned(self, api_version: str, kind: str, labels: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every object of a kind with these labels, in all namespaces (to prime the cache)."""
+        self.requests["list"] += 1
+        out = []
+        async for item in self._client.list(_resource(api_version, kind), namespace="*", labels=dict(labels.items())):
+            obj = dict(item.to_dict())
+            obj.setdefault("apiVersion", api_version)
+            obj.setdefault("kind", kind)
+            out.append(obj)
+        return out
+
+    async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        self.requests["patch_status"] += 1
+        await self._client.patch(
+            EvolvedPipelineResource.Status,
+            name,
+            {"status": status},
+            namespace=namespace,
+            patch_type=PatchType.MERGE,
+        )
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+def is_not_found(exc: BaseException) -> bool:
+    return isinstance(exc, ApiError) and exc.status.code == 404
