@@ -36,10 +36,10 @@ binaries: venv ## build the control plane's binaries from Go modules (cached per
 
 .typecheck/.links:
 	@mkdir -p .typecheck && ln -sfn ../operator .typecheck/evolved_operator \
-	  && ln -sfn ../runtime .typecheck/evolved_runtime && ln -sfn ../e2e .typecheck/e2e && touch $@
+	  && ln -sfn ../runtime .typecheck/evolved_runtime && ln -sfn ../e2e .typecheck/e2e && ln -sfn ../bench .typecheck/bench && touch $@
 
 typecheck: venv .typecheck/.links ## mypy --strict on both packages and the e2e tooling
-	$(VENV)/bin/mypy -p evolved_operator -p evolved_runtime -p e2e
+	$(VENV)/bin/mypy -p evolved_operator -p evolved_runtime -p e2e -p bench
 
 lint: venv typecheck ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .

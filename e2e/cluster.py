@@ -161,7 +161,12 @@ def up() -> Path:
 
 
 def down() -> None:
-    """Stop every process of the cluster, by PID, and remove its state."""
+    """Stop every process of the cluster (and the operator `make dev` started), by PID; remove the state."""
+    from e2e import processes
+    from e2e.paths import cache_dir
+
+    if processes.stop_pidfile(cache_dir() / "operator.pid"):
+        log("stopped the operator started by `make dev`")
     pids = running_pids()
     if workdir().exists():
         _kwokctl("delete", "cluster", check=False)

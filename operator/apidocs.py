@@ -7,8 +7,9 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from evolved_operator import api
 from pydantic import BaseModel
+
+from evolved_operator import api
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 

@@ -11,6 +11,7 @@ from evolved_operator import apidocs, crd
 
 def _run(args: argparse.Namespace) -> int:
     import kopf
+
     from evolved_operator import handlers  # noqa: F401  (registers the handlers)
 
     if not args.verbose:  # per-request and per-handler lines drown what matters at scale

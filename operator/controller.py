@@ -51,6 +51,9 @@ class Controller:
     memory: dict[PipelineKey, PipelineMemory] = field(default_factory=dict)
     locks: dict[PipelineKey, asyncio.Lock] = field(default_factory=dict)
     full_reconciles: int = 0
+    status_delay: float = 0.25  # child events within this window share one status computation
+    _pending: set[PipelineKey] = field(default_factory=set)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     # -- entry points (called by handlers) -------------------------------------------------
 
@@ -77,7 +80,25 @@ class Controller:
         if deleted:
             await self.reconcile(key)  # an owned object went away: put it back
         else:
-            await self.refresh_status(key)
+            self.schedule_refresh(key)
+
+    def schedule_refresh(self, key: PipelineKey) -> None:
+        """Coalesce a burst of child events (pods becoming ready one by one) into one status write."""
+        if key in self._pending:
+            return
+        self._pending.add(key)
+
+        async def later() -> None:
+            await asyncio.sleep(self.status_delay)
+            self._pending.discard(key)
+            try:
+                await self.refresh_status(key)
+            except Exception:
+                log.exception("status refresh of %s/%s failed", *key)
+
+        task = asyncio.create_task(later())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def input_changed(self, kind: str, namespace: str, name: str) -> None:
         """A ConfigMap or Secret that some pipeline reads was created, changed or deleted."""

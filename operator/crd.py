@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from evolved_operator.api import EvolvedPipelineSpec, EvolvedPipelineStatus
 from evolved_operator.constants import CATEGORY, GROUP, KIND, PLURAL, SHORT_NAME, SINGULAR, VERSION
 

@@ -9,10 +9,12 @@ own prefix for anything kopf would persist.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from typing import Any
 
 import kopf
+
 from evolved_operator.cache import ChildCache
 from evolved_operator.constants import GROUP, LABEL_MANAGED_BY, MANAGED_BY, PLURAL, VERSION
 from evolved_operator.controller import Controller
@@ -58,6 +60,8 @@ def configure(settings: kopf.OperatorSettings) -> None:
 
 
 async def _post_event(body: dict[str, Any], event_type: str, reason: str, message: str) -> None:
+    if _controller is not None and isinstance(_controller.kube, LightKube):
+        _controller.kube.requests["event"] += 1
     kopf.event(body, type=event_type, reason=reason, message=message)  # type: ignore[arg-type]
 
 
@@ -94,6 +98,8 @@ async def cleanup(**_: Any) -> None:
     for task in list(_background):
         task.cancel()
     if _controller is not None and isinstance(_controller.kube, LightKube):
+        requests = dict(_controller.kube.requests)
+        log.info("api requests: %s; full reconciles: %d", json.dumps(requests), _controller.full_reconciles)
         await _controller.kube.close()
 
 

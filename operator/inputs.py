@@ -7,11 +7,12 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from evolved_operator.api import EvolvedPipelineSpec
 from evolved_operator.kube import Kube
 from evolved_operator.problems import Problem
 from evolved_operator.program_check import ProgramChecker
-from pydantic import ValidationError
 
 
 @dataclass
@@ -90,9 +91,14 @@ async def resolve_inputs(body: dict[str, Any], kube: Kube, checker: ProgramCheck
                     f"spec.llm.apiKeySecretRef: Secret {secret_ref.name!r} not found in namespace {namespace!r}",
                 )
             )
-        elif secret_ref.key not in (secret.get("data") or {}) and secret_ref.key not in (secret.get("stringData") or {}):
+        elif secret_ref.key not in (secret.get("data") or {}) and secret_ref.key not in (
+            secret.get("stringData") or {}
+        ):
             problems.append(
-                Problem("SecretKeyNotFound", f"spec.llm.apiKeySecretRef: Secret {secret_ref.name!r} has no key {secret_ref.key!r}")
+                Problem(
+                    "SecretKeyNotFound",
+                    f"spec.llm.apiKeySecretRef: Secret {secret_ref.name!r} has no key {secret_ref.key!r}",
+                )
             )
     if not problems:
         for i, variant in enumerate(spec.variants):

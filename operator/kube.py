@@ -10,10 +10,11 @@ from __future__ import annotations
 import collections
 from typing import Any, Protocol
 
-from evolved_operator.constants import FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION
 from lightkube import ApiError, AsyncClient, codecs
 from lightkube.generic_resource import create_namespaced_resource
 from lightkube.types import PatchType
+
+from evolved_operator.constants import FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION
 
 EvolvedPipelineResource = create_namespaced_resource(GROUP, VERSION, KIND, PLURAL)
 
