@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
@@ -27,7 +28,18 @@ def install_crd(kubectl: Kubectl) -> None:
 
 def start_operator(kubeconfig: str, log_path: Path, *extra: str) -> processes.Background:
     """Start `evolved-operator run` (all namespaces unless told otherwise) and return its handle."""
-    cmd = [sys.executable, "-m", "evolved_operator.cli", "run", *extra]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [
+        sys.executable,
+        "-m",
+        "evolved_operator.cli",
+        "run",
+        "--liveness",
+        f"http://127.0.0.1:{port}/healthz",
+        *extra,
+    ]
     if not any(a.startswith("--namespace") for a in extra):
         cmd.append("--all-namespaces")
     return processes.start("evolved-operator", cmd, log_path, env={"KUBECONFIG": kubeconfig})

@@ -22,7 +22,7 @@ from evolved_operator.inputs import parse_spec, resolve_inputs
 from evolved_operator.kube import Kube
 from evolved_operator.problems import Problem
 from evolved_operator.program_check import ProgramChecker
-from evolved_operator.status import compute_status, now, update
+from evolved_operator.status import compute_status, first_visit, now, update
 
 log = logging.getLogger("evolved_operator")
 
@@ -121,6 +121,12 @@ class Controller:
                 return
             self.full_reconciles += 1
             memory = self.memory.setdefault(key, PipelineMemory())
+            generation = int(body["metadata"].get("generation") or 0)
+            previous = dict(body.get("status") or {})
+            if previous.get("observedGeneration") != generation and memory.reconciled_generation != generation:
+                patch = first_visit(previous, generation, now())
+                await self.kube.patch_status(key[0], key[1], patch)
+                body["status"] = {**previous, **patch}
             inputs = await resolve_inputs(body, self.kube, self.checker)
             memory.references = inputs.references
             desired: Desired = build_desired(body, inputs)
@@ -138,16 +144,16 @@ class Controller:
                 if changes.to_apply or changes.to_delete:
                     await self._event(body, "Normal", "ChildrenApplied", changes.summary())
                 for variant, program_hash in desired.program_hashes.items():
-                    previous = memory.program_hashes.get(variant)
-                    if previous and previous != program_hash:
+                    before = memory.program_hashes.get(variant)
+                    if before and before != program_hash:
                         await self._event(
                             body,
                             "Normal",
                             "ProgramsChanged",
-                            f"variant {variant}: programs {previous[:12]} -> {program_hash[:12]}, rolling update started",
+                            f"variant {variant}: programs {before[:12]} -> {program_hash[:12]}, rolling update started",
                         )
                 memory.program_hashes = dict(desired.program_hashes)
-            memory.reconciled_generation = int(body["metadata"].get("generation") or 0)
+            memory.reconciled_generation = generation
             await self._write_status(key, body)
 
     async def refresh_status(self, key: PipelineKey) -> None:

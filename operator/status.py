@@ -107,6 +107,28 @@ def compute_status(
     return status
 
 
+def first_visit(previous: dict[str, Any], generation: int, timestamp: str) -> dict[str, Any]:
+    """Conditions written before any work on a new generation: Reconciling=True, the rest Unknown
+    unless known, so kstatus never reads an unhandled generation as Current."""
+    known = {c.get("type"): c for c in previous.get("conditions", [])}
+    verdicts: dict[str, conditions.Verdict] = {
+        "Reconciling": ("True", "Reconciling", f"handling generation {generation}"),
+        "Ready": (
+            (str(known["Ready"]["status"]), str(known["Ready"]["reason"]), str(known["Ready"].get("message", "")))
+            if "Ready" in known
+            else ("Unknown", "Reconciling", "not handled yet")
+        ),
+        "Stalled": ("Unknown", "Reconciling", "not handled yet")
+        if "Stalled" not in known
+        else (
+            str(known["Stalled"]["status"]),
+            str(known["Stalled"]["reason"]),
+            str(known["Stalled"].get("message", "")),
+        ),
+    }
+    return {"conditions": conditions.merge(previous.get("conditions", []), verdicts, generation, timestamp)}
+
+
 def transition_events(previous: dict[str, Any], status: dict[str, Any]) -> list[Event]:
     def cond(s: dict[str, Any], kind: str) -> dict[str, Any]:
         return next((c for c in s.get("conditions", []) if c.get("type") == kind), {})

@@ -1,0 +1,209 @@
+"""Tier 1 through HTTP against the same problems solved in-process (the limit), in one run.
+
+Problems: a small integer linear equation in SMT-LIB 2 (Z3) and 3-colouring a 4-cycle in ASP
+(Clingo, all models), sent as fenced formal input, so the request path is: HTTP -> pipeline ->
+solver pool -> response, with no translation and no LLM.
+
+1. in-process: ``solve_task`` called in a loop by one process per core, for a fixed time;
+2. HTTP max rate: ``wrk`` (16 connections, Lua script posting the chat body) against
+   ``evolved-runtime serve --workers 2`` with one solver process per worker;
+3. HTTP latency at half the max rate: an open-loop generator (aiohttp, fixed schedule).
+
+    python -m bench.runtime_tier1 --seconds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from e2e import processes
+from e2e.kube import wait_for
+from e2e.paths import cache_dir
+
+SMT = """(declare-const x Int)
+(assert (= (+ (* 3 x) 5) 20))
+(check-sat)
+(get-model)"""
+ASP = """node(1..4). edge(1,2). edge(2,3). edge(3,4). edge(4,1).
+col(r). col(g). col(b).
+1 { color(N,C) : col(C) } 1 :- node(N).
+:- edge(A,B), color(A,C), color(B,C)."""
+PROBLEMS = {"z3": f"```smt2\n{SMT}\n```", "clingo": f"```asp\n{ASP}\n```"}
+
+
+def _in_process_worker(kind: str, seconds: float, out: Any) -> None:
+    from evolved_runtime.solvers.backends import Backend, solve_task
+    from evolved_runtime.symil.formal import extract_formal
+
+    task = extract_formal(PROBLEMS[kind])
+    assert task is not None
+    backend: Backend = "z3" if kind == "z3" else "clingo"
+    count = 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        solve_task(task, backend, 2000)
+        count += 1
+    out.put(count)
+
+
+def in_process_rate(kind: str, seconds: float, workers: int) -> float:
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_in_process_worker, args=(kind, seconds, queue)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    total = sum(int(queue.get()) for _ in procs)
+    for p in procs:
+        p.join()
+    return float(total) / seconds
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def body(kind: str) -> str:
+    return json.dumps({"model": "bench", "messages": [{"role": "user", "content": PROBLEMS[kind]}]})
+
+
+def wrk(port: int, kind: str, seconds: int, connections: int = 16) -> dict[str, float]:
+    script = Path(tempfile.mkdtemp()) / "post.lua"
+    script.write_text(
+        f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = {json.dumps(body(kind))}\n'
+    )
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
+         f"http://127.0.0.1:{port}/v1/chat/completions"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if non2xx:
+        raise SystemExit(f"wrk saw {non2xx.group(1)} error responses:\n{out}")
+
+    def pct(label: str) -> float:
+        match = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)", out)
+        assert match, out
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    return {"rps": rate, "p50_ms": pct("50"), "p99_ms": pct("99")}
+
+
+async def _open_loop(port: int, kind: str, rate: float, seconds: float) -> dict[str, float]:
+    import aiohttp
+
+    latencies: list[float] = []
+    errors = 0
+    payload = body(kind).encode()
+    url = f"http://127.0.0.1:{port}/v1/chat/completions"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
+
+        async def one() -> None:
+            nonlocal errors
+            started = time.perf_counter()
+            async with session.post(url, data=payload, headers={"Content-Type": "application/json"}) as resp:
+                await resp.read()
+                if resp.status != 200:
+                    errors += 1
+            latencies.append((time.perf_counter() - started) * 1000)
+
+        tasks = []
+        start = time.perf_counter()
+        n = int(rate * seconds)
+        for i in range(n):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one()))
+        await asyncio.gather(*tasks)
+    latencies.sort()
+    return {
+        "rate": rate,
+        "sent": n,
+        "errors": errors,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+    }
+
+
+def start_runtime(workers: int) -> tuple[processes.Background, int]:
+    port = _free_port()
+    config = Path(tempfile.mkdtemp()) / "pipeline.json"
+    config.write_text(json.dumps({"pipeline": "bench", "variant": "v", "solver": {"pool_size": 1, "timeout_ms": 2000}}))
+    proc = processes.start(
+        "evolved-runtime",
+        [sys.executable, "-m", "evolved_runtime.cli", "serve", "--config", str(config), "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers)],
+        cache_dir() / "bench-runtime.log",
+    )  # fmt: skip
+
+    def ready() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/ready", timeout=2) as r:
+                return bool(r.status == 200)
+        except OSError:
+            return False
+
+    wait_for("the runtime to be ready", ready, timeout=90)
+    return proc, port
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--output", default=str(cache_dir() / "bench-runtime.json"))
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    results: dict[str, Any] = {"cores": os.cpu_count(), "workers": args.workers}
+    for kind in PROBLEMS:
+        limit = in_process_rate(kind, args.seconds, args.workers)
+        print(f"{kind}: in-process {limit:.0f} solves/s on {args.workers} processes", flush=True)
+        results[f"{kind}_in_process_rps"] = round(limit, 1)
+    proc, port = start_runtime(args.workers)
+    try:
+        for kind in PROBLEMS:
+            wrk(port, kind, 2)  # warm-up
+            best = wrk(port, kind, args.seconds)
+            print(
+                f"{kind}: HTTP max {best['rps']:.0f} req/s, p50 {best['p50_ms']:.2f} ms, p99 {best['p99_ms']:.2f} ms",
+                flush=True,
+            )
+            half = asyncio.run(_open_loop(port, kind, best["rps"] / 2, args.seconds))
+            print(
+                f"{kind}: at {half['rate']:.0f} req/s p50 {half['p50_ms']:.2f} ms, p99 {half['p99_ms']:.2f} ms",
+                flush=True,
+            )
+            results[kind] = {
+                "http_max": best,
+                "half_rate": half,
+                "ratio_to_in_process": round(best["rps"] / results[f"{kind}_in_process_rps"], 3),
+            }
+    finally:
+        proc.stop()
+    Path(args.output).write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
