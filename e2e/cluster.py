@@ -149,6 +149,9 @@ def up() -> Path:
         "--kwok-controller-binary",
         str(toolchain.binary("kwok")),
         "--disable-qps-limits",
+        # a /16 for Services: the default /24 holds 254, too few for the scale benchmark
+        "--extra-args",
+        "kube-apiserver=service-cluster-ip-range=10.96.0.0/16",
     )
     # Our own readiness wait: kwokctl's --wait also waits on checks that do not apply here.
     _wait("kube-apiserver /readyz", is_healthy, 120)

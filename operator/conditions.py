@@ -35,6 +35,7 @@ class Observation:
     problems: list[Problem] = field(default_factory=list)
     variants: list[VariantObservation] = field(default_factory=list)
     children_current: bool = True  # every desired child exists with the last applied content
+    apply_error: str | None = None  # the last write failed (transient: retried with backoff)
 
 
 Policy = Callable[[Observation], Verdict | None]
@@ -74,6 +75,12 @@ def not_stalled(o: Observation) -> Verdict | None:
 # -- Reconciling --------------------------------------------------------------------------------
 
 
+def reconciling_after_error(o: Observation) -> Verdict | None:
+    if o.apply_error is None:
+        return None
+    return ("True", "ApplyFailed", f"retrying: {o.apply_error}")
+
+
 def reconciling_children(o: Observation) -> Verdict | None:
     if o.children_current:
         return None
@@ -104,7 +111,7 @@ def chain(policies: list[Policy], o: Observation) -> Verdict:
 
 
 STALLED: list[Policy] = [stalled_by_problems, stalled_by_deadline, not_stalled]
-RECONCILING: list[Policy] = [reconciling_children, reconciling_rollout, reconciled]
+RECONCILING: list[Policy] = [reconciling_after_error, reconciling_children, reconciling_rollout, reconciled]
 
 
 def compute(o: Observation) -> dict[str, Verdict]:

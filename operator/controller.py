@@ -38,6 +38,8 @@ class PipelineMemory:
     references: frozenset[tuple[str, str]] = frozenset()  # (kind, name) of inputs it reads
     program_hashes: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    apply_error: str | None = None
+    failures: int = 0
     desired_hashes: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
@@ -107,9 +109,9 @@ class Controller:
                 await self.reconcile(key)
 
     async def retry_stalled(self) -> None:
-        """Reconcile again every pipeline that waits on a missing input (run by a timer)."""
+        """Reconcile again every pipeline that waits on a missing input or whose writes failed (a timer)."""
         for key, memory in list(self.memory.items()):
-            if memory.stalled:
+            if memory.stalled or memory.apply_error is not None:
                 await self.reconcile(key)
 
     # -- the work ----------------------------------------------------------------------------
@@ -137,10 +139,19 @@ class Controller:
                 memory.stalled = False
                 memory.desired_hashes = desired.hashes()
                 changes = plan(desired.objects, self.cache.children(key))
-                for obj in changes.to_apply:
-                    await self.kube.apply(obj)
-                for child in changes.to_delete:
-                    await self.kube.delete(child.api_version, child.kind, child.namespace, child.name)
+                try:
+                    for obj in changes.to_apply:
+                        await self.kube.apply(obj)
+                    for child in changes.to_delete:
+                        await self.kube.delete(child.api_version, child.kind, child.namespace, child.name)
+                except Exception as exc:  # an API error must not leave the pipeline unattended
+                    memory.failures += 1
+                    memory.apply_error = f"{type(exc).__name__}: {exc}"[:500]
+                    log.warning("apply for %s/%s failed (attempt %d): %s", *key, memory.failures, memory.apply_error)
+                    await self._write_status(key, body)
+                    return
+                memory.apply_error = None
+                memory.failures = 0
                 if changes.to_apply or changes.to_delete:
                     await self._event(body, "Normal", "ChildrenApplied", changes.summary())
                 for variant, program_hash in desired.program_hashes.items():
@@ -177,6 +188,7 @@ class Controller:
             memory.problems,
             previous,
             now(),
+            memory.apply_error,
         )
         change = update(previous, status)
         if change.patch is not None:

@@ -65,6 +65,7 @@ def compute_status(
     problems: list[Problem],
     previous: dict[str, Any],
     timestamp: str,
+    apply_error: str | None = None,
 ) -> dict[str, Any]:
     variants_status: list[dict[str, Any]] = []
     observations: list[conditions.VariantObservation] = []
@@ -94,6 +95,7 @@ def compute_status(
         problems=problems,
         variants=observations,
         children_current=children_current or bool(problems),
+        apply_error=apply_error,
     )
     verdicts = conditions.compute(overall)
     status: dict[str, Any] = {

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
 from evolved_runtime.english import translate
 from evolved_runtime.solvers.backends import applicable_backends, solve_task
 from evolved_runtime.solvers.portfolio import combine

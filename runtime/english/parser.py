@@ -12,12 +12,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from pydantic import ValidationError
+
 from evolved_runtime.english import arithmetic, logic
 from evolved_runtime.english.arithmetic import ParseError
 from evolved_runtime.english.words import RESERVED, is_plural, words_to_numbers
 from evolved_runtime.symil.analysis import SymILError
 from evolved_runtime.symil.models import Atom, Compare, Formula, Not, NumType, Problem
-from pydantic import ValidationError
 
 _CONCLUSION = re.compile(
     r"^(?:therefore|so|thus|hence|consequently|it follows that|conclusion:?|we conclude that)\b,?\s*(?:that\s+)?"

@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from evolved_runtime.symil.formal import AspTask, FormalTask, SmtLibTask
 from evolved_runtime.symil.models import Verdict
-from pydantic import BaseModel
 
 Backend = Literal["z3", "clingo"]
 BACKENDS: tuple[Backend, ...] = ("z3", "clingo")

@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Any
 
 import clingo
+
 from evolved_runtime.solvers.backends import MAX_ANSWER_SETS, SolveOutcome, entailment_verdict
 from evolved_runtime.symil.analysis import format_fraction
 from evolved_runtime.symil.models import Problem

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from evolved_runtime.solvers.backends import SolveOutcome
 from evolved_runtime.symil.models import Verdict
-from pydantic import BaseModel
 
 
 class PortfolioOutcome(BaseModel):

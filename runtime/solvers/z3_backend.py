@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import z3
+
 from evolved_runtime.solvers.backends import SolveOutcome, entailment_verdict
 from evolved_runtime.symil.models import Problem
 from evolved_runtime.symil.to_z3 import Compiled, compile_problem, format_number, read_model

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from evolved_runtime.symil.models import Problem
 from pydantic import BaseModel, ConfigDict, ValidationError
+
+from evolved_runtime.symil.models import Problem
 
 
 class SmtLibTask(BaseModel):

@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import Any
 
 import z3
+
 from evolved_runtime.symil.analysis import format_fraction, number
 from evolved_runtime.symil.models import (
     And,

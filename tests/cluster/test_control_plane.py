@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,19 +9,6 @@ import pytest
 from e2e.kube import Kubectl, wait_for
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture
-def kubectl(kubeconfig: str) -> Kubectl:
-    return Kubectl(kubeconfig)
-
-
-@pytest.fixture
-def namespace(kubectl: Kubectl) -> Iterator[str]:
-    name = f"cp-{uuid.uuid4().hex[:8]}"
-    kubectl.run("create", "namespace", name)
-    yield name
-    kubectl.run("delete", "namespace", name, "--wait=false", check=False)
 
 
 DEPLOYMENT = """

@@ -7,6 +7,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
 from evolved_runtime.english import parse, translate
 from evolved_runtime.solvers.backends import applicable_backends, solve_task
 from evolved_runtime.symil import Atom, Problem, explain

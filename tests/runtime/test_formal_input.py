@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from evolved_runtime.solvers.backends import applicable_backends, solve_task
 from evolved_runtime.symil import AspTask, FormalInputError, Problem, SmtLibTask, explain, extract_formal
 

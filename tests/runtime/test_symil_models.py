@@ -6,6 +6,7 @@ import pickle
 from pathlib import Path
 
 import pytest
+
 from evolved_runtime.solvers.backends import Backend, SolveOutcome, solve_task
 from evolved_runtime.solvers.portfolio import combine
 from evolved_runtime.symil import FormalInputError, Problem, Verdict, explain, parse_symil

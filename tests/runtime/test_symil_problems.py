@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from evolved_runtime.solvers.backends import BACKENDS, applicable_backends, solve_task
 from evolved_runtime.symil.models import Problem
 

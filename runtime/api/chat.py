@@ -1,0 +1,160 @@
+"""POST /v1/chat/completions: OpenAI's chat format in, the pipeline's answer out (plain or SSE)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.responses import Response, StreamingResponse
+
+from evolved_runtime import logs, metrics
+from evolved_runtime.api.errors import openai_error
+from evolved_runtime.api.health import state_of
+from evolved_runtime.limits import check_messages
+from evolved_runtime.llm.base import LLMError
+from evolved_runtime.pipeline import ChatTurn, PipelineError, PipelineResult
+
+router = APIRouter()
+log = logging.getLogger("evolved_runtime.chat")
+PARAMS = ("temperature", "top_p", "max_tokens", "stop", "seed", "presence_penalty", "frequency_penalty", "user")
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "".join(str(p.get("text", "")) for p in self.content if isinstance(p, dict))
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    model: str = ""
+    messages: list[Message] = Field(min_length=1)
+    stream: bool = False
+    metadata: dict[str, Any] | None = None
+
+
+def _completion(rid: str, model: str, result: PipelineResult) -> bytes:
+    content = result.content or ""
+    usage = result.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    return orjson.dumps(
+        {
+            "id": f"chatcmpl-{rid}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": usage,
+            "evolved": result.evolved.model_dump(),
+        }
+    )
+
+
+def _chunk(
+    rid: str, model: str, delta: dict[str, Any], finish: str | None, extra: dict[str, Any] | None = None
+) -> bytes:
+    body: dict[str, Any] = {
+        "id": f"chatcmpl-{rid}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    if extra:
+        body.update(extra)
+    return b"data: " + orjson.dumps(body) + b"\n\n"
+
+
+async def _sse(rid: str, model: str, result: PipelineResult, done: Any) -> AsyncIterator[bytes]:
+    status = "200"
+    try:
+        yield _chunk(rid, model, {"role": "assistant", "content": ""}, None)
+        if result.deltas is not None:
+            try:
+                async for delta in result.deltas:
+                    yield _chunk(rid, model, {"content": delta}, None)
+            except LLMError as exc:
+                status = str(exc.status)
+                err = {"error": {"message": exc.message, "type": "server_error", "code": exc.code}}
+                yield b"data: " + orjson.dumps(err) + b"\n\n"
+                return
+        elif result.content:
+            yield _chunk(rid, model, {"content": result.content}, None)
+        yield _chunk(rid, model, {}, "stop", {"evolved": result.evolved.model_dump()})
+        yield b"data: [DONE]\n\n"
+    finally:
+        done(status)
+
+
+@router.post("/v1/chat/completions")
+async def chat(request: Request) -> Response:
+    state = state_of(request)
+    rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+    logs.request_id.set(rid)
+    labels = state.labels
+    try:
+        raw = orjson.loads(await request.body())
+        body = ChatRequest.model_validate(raw)
+    except orjson.JSONDecodeError as exc:
+        return openai_error(400, f"the body is not valid JSON: {exc}", "invalid_json")
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return openai_error(400, f"{where}: {first['msg']}", "invalid_request")
+    turns = [ChatTurn(role=m.role, content=m.text()) for m in body.messages]
+    problem = check_messages(turns, state.config.limits)
+    if problem:
+        return openai_error(400, problem, "invalid_request")
+    if state.pipeline is None or not state.pool.healthy():
+        return openai_error(503, f"not ready: {state.not_ready_reason()}", "not_ready")
+    params = {k: v for k, v in raw.items() if k in PARAMS}
+    if body.metadata and "tier" in body.metadata:
+        params["tier"] = body.metadata["tier"]
+    model = body.model or state.config.model_name
+    started = time.perf_counter()
+    in_flight = metrics.IN_FLIGHT.labels(**labels)
+    in_flight.inc()
+    tier = "none"
+
+    def finish(status: str) -> None:
+        in_flight.dec()
+        metrics.REQUESTS.labels(tier=tier, status=status, **labels).inc()
+        metrics.LATENCY.labels(tier=tier, **labels).observe(time.perf_counter() - started)
+
+    try:
+        result = await state.pipeline.run(turns, stream=body.stream, request_id=rid, params=params)
+    except (PipelineError, LLMError) as exc:
+        finish(str(exc.status))
+        log.info("request failed", extra={"fields": {"status": exc.status, "code": exc.code}})
+        headers = {"Retry-After": exc.retry_after} if isinstance(exc, LLMError) and exc.retry_after else None
+        kind = exc.type if isinstance(exc, PipelineError) else None
+        return openai_error(exc.status, exc.message, exc.code, kind, headers=headers)
+    except BaseException:
+        finish("500")
+        raise
+    info = result.evolved
+    tier = str(info.tier)
+    metrics.TIERS.labels(tier=tier, **labels).inc()
+    if info.escalations:
+        metrics.ESCALATIONS.labels(**labels).inc()
+    if info.solver and "solve" in info.timings_ms:
+        metrics.SOLVER.labels(solver=info.solver, verdict=info.verdict or "none").observe(
+            info.timings_ms["solve"] / 1000
+        )
+    headers = {"X-Request-ID": rid, "X-Evolved-Tier": tier, "X-Evolved-Program-Hash": state.program_hash}
+    if body.stream:
+        return StreamingResponse(_sse(rid, model, result, finish), media_type="text/event-stream", headers=headers)
+    finish("200")
+    if info.verdict:
+        headers["X-Evolved-Verdict"] = info.verdict
+    return Response(_completion(rid, result.model or model, result), media_type="application/json", headers=headers)

@@ -1,0 +1,82 @@
+"""The FastAPI app factory: routes, error handling, and the worker's start-up and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+
+from evolved_runtime import metrics
+from evolved_runtime.api import chat, errors, health, models
+from evolved_runtime.config import PipelineConfig
+from evolved_runtime.limits import BodyLimit
+from evolved_runtime.llm import make_llm
+from evolved_runtime.pipeline import Pipeline
+from evolved_runtime.programs.check import prepare
+from evolved_runtime.solvers.pool import SolverPool
+from evolved_runtime.state import RuntimeState
+
+log = logging.getLogger("evolved_runtime")
+
+
+async def _start(state: RuntimeState) -> None:
+    """Check and load programs and start the pool; readiness flips only when both succeed."""
+    try:
+        status, _ = await asyncio.gather(prepare(state.config), state.pool.start())
+    except Exception as exc:
+        state.reason = f"start-up failed: {type(exc).__name__}: {exc}"
+        log.exception("start-up failed")
+        return
+    if status.programs is None:
+        state.reason = status.reason
+        log.error("not ready: %s", status.reason)
+        return
+    state.pipeline = Pipeline(state.config, status.programs, state.pool, state.llm)
+    joined = "".join(f"{c}={h}" for c, h in sorted(status.programs.hashes.items()))
+    state.program_hash = hashlib.sha256(joined.encode()).hexdigest()[:16]
+    for component, digest in status.programs.hashes.items():
+        metrics.PROGRAM_INFO.labels(component=component, hash=digest[:16]).set(1)
+    metrics.READY.set(1)
+    log.info("ready", extra={"fields": {"programs": {c: h[:16] for c, h in status.programs.hashes.items()}}})
+
+
+def create_app(config: PipelineConfig) -> FastAPI:
+    solver = config.solver
+    state = RuntimeState(
+        config=config,
+        pool=SolverPool(solver.pool_size, solver.timeout_ms, solver.memory_mb),
+        llm=make_llm(config.llm),
+        labels={"pipeline": config.pipeline, "variant": config.variant},
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        starting = asyncio.create_task(_start(state))
+        try:
+            yield
+        finally:
+            starting.cancel()
+            await state.pool.close()
+            if state.llm is not None:
+                await state.llm.close()
+
+    app = FastAPI(title="evolved-runtime", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.runtime = state
+    errors.install(app)
+    app.include_router(chat.router)
+    app.include_router(models.router)
+    app.include_router(health.router)
+    if config.server.gzip:
+        app.add_middleware(GZipMiddleware, minimum_size=1024)
+    if config.server.cors_origins:
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(config.server.cors_origins), allow_methods=["*"], allow_headers=["*"]
+        )
+    app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes)
+    return app

@@ -1,0 +1,39 @@
+"""Solve functions that misbehave on purpose, for the pool's tests (module-level, so workers can import them)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from evolved_runtime.solvers.backends import Backend, SolveOutcome, solve_task
+from evolved_runtime.symil.formal import FormalTask
+
+
+def hang(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutcome:
+    """Ignores its time limit, like a solver stuck in grounding."""
+    while True:
+        time.sleep(1)
+
+
+def crash(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutcome:
+    """Dies the way a native solver crash kills a process."""
+    os._exit(13)
+
+
+def hog(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutcome:
+    """Allocates without bound."""
+    chunks = []
+    while True:
+        chunks.append(bytearray(50 * 1024 * 1024))
+
+
+def by_prompt(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutcome:
+    """Hangs, crashes or hogs when the task's source says so; else solves for real."""
+    source = getattr(task, "source", "")
+    if "HANG" in source:
+        return hang(task, backend, timeout_ms)
+    if "CRASH" in source:
+        return crash(task, backend, timeout_ms)
+    if "HOG" in source:
+        return hog(task, backend, timeout_ms)
+    return solve_task(task, backend, timeout_ms)

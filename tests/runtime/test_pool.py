@@ -1,0 +1,97 @@
+"""The solver pool: limits per call, crash isolation, an event loop that never blocks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from evolved_runtime.solvers import testing
+from evolved_runtime.solvers.pool import SolverPool
+from evolved_runtime.symil.formal import AspTask, SmtLibTask
+
+EQUATION = SmtLibTask(source="(declare-const x Int)\n(assert (= (+ (* 3 x) 5) 20))\n(check-sat)")
+COLOURING = AspTask(
+    source="node(1..4). edge(1,2). edge(2,3). edge(3,4). edge(4,1). col(r). col(g). col(b).\n"
+    "1 { color(N,C) : col(C) } 1 :- node(N).\n:- edge(A,B), color(A,C), color(B,C)."
+)
+
+
+@pytest.fixture
+async def pool() -> AsyncIterator[SolverPool]:
+    p = SolverPool(size=2, timeout_ms=300, memory_mb=256, fn=testing.by_prompt)
+    await p.start()
+    yield p
+    await p.close()
+
+
+async def test_a_real_problem_is_solved_with_its_model(pool: SolverPool) -> None:
+    outcome = await pool.solve(EQUATION, "z3")
+    assert outcome.verdict == "SAT"
+    assert outcome.model is not None
+    assert outcome.model["x"] == 5
+
+
+async def test_a_call_past_its_time_limit_is_unknown_and_the_pool_still_serves(pool: SolverPool) -> None:
+    hung = await pool.solve(SmtLibTask(source="; HANG\n(check-sat)"), "z3")
+    assert hung.verdict == "UNKNOWN"
+    assert "timeout" in hung.detail
+    assert (await pool.solve(EQUATION, "z3")).verdict == "SAT"
+    assert pool.replaced == 1
+
+
+async def test_a_crashing_solver_kills_only_its_process(pool: SolverPool) -> None:
+    crashed, fine = await asyncio.gather(
+        pool.solve(SmtLibTask(source="; CRASH\n(check-sat)"), "z3"), pool.solve(EQUATION, "z3")
+    )
+    assert crashed.verdict == "UNKNOWN"
+    assert "crashed" in crashed.detail
+    assert fine.verdict == "SAT"
+    assert (await pool.solve(EQUATION, "z3")).verdict == "SAT"
+    assert pool.healthy()
+
+
+async def test_a_solver_that_allocates_without_bound_hits_the_memory_limit(pool: SolverPool) -> None:
+    outcome = await pool.solve(SmtLibTask(source="; HOG\n(check-sat)"), "z3")
+    assert outcome.verdict == "UNKNOWN"
+    assert "memory" in outcome.detail
+    assert (await pool.solve(EQUATION, "z3")).verdict == "SAT"
+
+
+async def test_more_concurrent_calls_than_processes_all_complete(pool: SolverPool) -> None:
+    outcomes = await asyncio.gather(
+        *(pool.solve(COLOURING if i % 2 else EQUATION, "clingo" if i % 2 else "z3") for i in range(8))
+    )
+    assert [o.verdict for o in outcomes] == ["SAT"] * 8
+
+
+async def test_the_event_loop_keeps_running_while_a_solve_hangs(pool: SolverPool) -> None:
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    task = asyncio.create_task(ticker())
+    await pool.solve(SmtLibTask(source="; HANG\n(check-sat)"), "z3")
+    task.cancel()
+    assert ticks >= 10  # a blocked loop would have ticked at most once
+
+
+async def test_the_portfolio_runs_every_applicable_solver_and_reports_agreement() -> None:
+    p = SolverPool(size=2, timeout_ms=2000, memory_mb=512)
+    await p.start()
+    try:
+        from evolved_runtime.english import translate
+
+        problem = translate("All cats are mammals. All mammals are animals. Therefore, all cats are animals.", 1)
+        assert problem is not None
+        result = await p.portfolio(problem)
+    finally:
+        await p.close()
+    assert result.verdict == "VALID"
+    assert {o.backend for o in result.outcomes} == {"z3", "clingo"}
+    assert result.agree is True
