@@ -33,8 +33,13 @@ def _serve(args: argparse.Namespace) -> int:
         os.environ["EVOLVED_CONFIG"] = str(Path(args.config).resolve())
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="evolved-metrics-")
+    import signal
+
     import uvicorn
 
+    # uvicorn re-raises the signal it handled once it has shut down gracefully; with this handler
+    # in place, that re-raise is a no-op and a SIGTERM that drained cleanly exits 0.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     uvicorn.run(
         "evolved_runtime.cli:build_app",
         factory=True,

@@ -56,6 +56,8 @@ def load_module(component: str, path: Path) -> ModuleType:
         raise ProgramLoadError(component, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
     try:
         spec.loader.exec_module(module)
+    except MemoryError as exc:
+        raise ProgramLoadError(component, "ran out of memory while importing (allocates without bound?)") from exc
     except Exception as exc:
         raise ProgramLoadError(component, f"import raised {type(exc).__name__}: {exc}") from exc
     for name in REQUIRED[component]:
