@@ -83,7 +83,7 @@ def body(kind: str) -> str:
     return json.dumps({"model": "bench", "messages": [{"role": "user", "content": PROBLEMS[kind]}]})
 
 
-def wrk(port: int, kind: str, seconds: int, connections: int = 16) -> dict[str, float]:
+def wrk(port: int, kind: str, seconds: int, connections: int = 16, strict: bool = True) -> dict[str, float]:
     script = Path(tempfile.mkdtemp()) / "post.lua"
     script.write_text(
         f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = {json.dumps(body(kind))}\n'
@@ -95,7 +95,7 @@ def wrk(port: int, kind: str, seconds: int, connections: int = 16) -> dict[str, 
     ).stdout  # fmt: skip
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
+    if non2xx and strict:
         raise SystemExit(f"wrk saw {non2xx.group(1)} error responses:\n{out}")
 
     def pct(label: str) -> float:
@@ -144,10 +144,10 @@ async def _open_loop(port: int, kind: str, rate: float, seconds: float) -> dict[
     }
 
 
-def start_runtime(workers: int) -> tuple[processes.Background, int]:
+def start_runtime(workers: int, pool_size: int = 1) -> tuple[processes.Background, int]:
     port = _free_port()
     config = Path(tempfile.mkdtemp()) / "pipeline.json"
-    config.write_text(json.dumps({"pipeline": "bench", "variant": "v", "solver": {"pool_size": 1, "timeout_ms": 2000}}))
+    config.write_text(json.dumps({"pipeline": "bench", "variant": "v", "solver": {"pool_size": pool_size, "timeout_ms": 2000}}))
     proc = processes.start(
         "evolved-runtime",
         [sys.executable, "-m", "evolved_runtime.cli", "serve", "--config", str(config), "--host", "127.0.0.1",
@@ -162,27 +162,30 @@ def start_runtime(workers: int) -> tuple[processes.Background, int]:
         except OSError:
             return False
 
-    wait_for("the runtime to be ready", ready, timeout=90)
+    # readiness is per worker process: wait until many probes in a row (spread over workers) say ready
+    wait_for("every worker to be ready", lambda: all(ready() for _ in range(20)), timeout=90)
     return proc, port
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--pool-size", type=int, default=os.cpu_count() or 2, help="solver processes per worker")
     parser.add_argument("--output", default=str(cache_dir() / "bench-runtime.json"))
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
-    results: dict[str, Any] = {"cores": os.cpu_count(), "workers": args.workers}
+    cores = os.cpu_count() or 2
+    results: dict[str, Any] = {"cores": cores, "workers": args.workers, "pool_size": args.pool_size}
     for kind in PROBLEMS:
-        limit = in_process_rate(kind, args.seconds, args.workers)
-        print(f"{kind}: in-process {limit:.0f} solves/s on {args.workers} processes", flush=True)
+        limit = in_process_rate(kind, args.seconds, cores)
+        print(f"{kind}: in-process {limit:.0f} solves/s on {cores} processes", flush=True)
         results[f"{kind}_in_process_rps"] = round(limit, 1)
-    proc, port = start_runtime(args.workers)
+    proc, port = start_runtime(args.workers, args.pool_size)
     try:
         for kind in PROBLEMS:
-            wrk(port, kind, 2)  # warm-up
+            wrk(port, kind, 2, strict=False)  # warm-up
             best = wrk(port, kind, args.seconds)
             print(
                 f"{kind}: HTTP max {best['rps']:.0f} req/s, p50 {best['p50_ms']:.2f} ms, p99 {best['p99_ms']:.2f} ms",

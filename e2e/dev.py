@@ -33,8 +33,6 @@ def operator_pidfile() -> Path:
 
 
 def ensure_operator(kubeconfig: str) -> None:
-    if processes.stop_pidfile(operator_pidfile()):
-        print("stopped the operator of an earlier `make dev`")
     log = cache_dir() / "operator.log"
     proc = operator_proc.start_operator(kubeconfig, log)
     operator_pidfile().write_text(str(proc.process.pid))

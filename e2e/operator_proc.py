@@ -26,8 +26,16 @@ def install_crd(kubectl: Kubectl) -> None:
     wait_for("the EvolvedPipeline CRD to be Established", established, timeout=60)
 
 
+def stop_dev_operator() -> None:
+    """Stop the operator `make dev` left running: two operators on one cluster would fight."""
+    from e2e.paths import cache_dir
+
+    processes.stop_pidfile(cache_dir() / "operator.pid")
+
+
 def start_operator(kubeconfig: str, log_path: Path, *extra: str) -> processes.Background:
     """Start `evolved-operator run` (all namespaces unless told otherwise) and return its handle."""
+    stop_dev_operator()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

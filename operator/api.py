@@ -88,6 +88,8 @@ class Programs(ApiModel):
 
 
 class ResourceList(ApiModel):
+    """CPU and memory quantities."""
+
     cpu: str | None = Field(default=None, max_length=64, pattern=QUANTITY, description="CPU quantity, e.g. `500m`.")
     memory: str | None = Field(
         default=None, max_length=64, pattern=QUANTITY, description="Memory quantity, e.g. `512Mi`."
@@ -104,6 +106,8 @@ class Resources(ApiModel):
 
 
 class EnvVar(ApiModel):
+    """An environment variable of the worker container."""
+
     name: str = Field(max_length=256, pattern=ENV_NAME, description="Variable name.")
     value: str = Field(default="", max_length=32768, description="Variable value (use Secrets for secrets: see `llm`).")
 
@@ -211,6 +215,8 @@ class RollingUpdate(ApiModel):
 
 
 class SecretKeyRef(ApiModel):
+    """A key of a Secret in the pipeline's namespace."""
+
     name: str = Field(max_length=253, description="Secret name, in the pipeline's namespace.")
     key: str = Field(max_length=253, description="Key in the Secret.")
 
@@ -243,11 +249,15 @@ class Solver(ApiModel):
 
 
 class Toleration(ApiModel):
-    key: str | None = Field(default=None, max_length=316)
-    operator: Literal["Exists", "Equal"] | None = None
-    value: str | None = Field(default=None, max_length=63)
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
-    toleration_seconds: int | None = None
+    """A Kubernetes toleration, passed to the pods."""
+
+    key: str | None = Field(default=None, max_length=316, description="Taint key to tolerate (empty: all).")
+    operator: Literal["Exists", "Equal"] | None = Field(default=None, description="`Exists` or `Equal`.")
+    value: str | None = Field(default=None, max_length=63, description="Taint value, with `Equal`.")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
+        default=None, description="Taint effect."
+    )
+    toleration_seconds: int | None = Field(default=None, description="How long a `NoExecute` taint is tolerated.")
 
 
 class PodOverrides(ApiModel):

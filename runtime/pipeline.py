@@ -109,7 +109,10 @@ class Pipeline:
             info.timings_ms[stage] = round(info.timings_ms.get(stage, 0.0) + elapsed, 3)
 
     async def _program(self, component: str, fn: Callable[..., T], *args: Any) -> T:
+        """User programs run in a worker thread; the package's defaults (quick, trusted) inline."""
         try:
+            if self.programs.is_default(component) and not (component == "translation" and args[1] >= MAX_LEVEL):
+                return fn(*args)
             return await asyncio.to_thread(fn, *args)
         except Exception as exc:
             raise PipelineError(

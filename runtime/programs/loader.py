@@ -77,6 +77,11 @@ class ProgramSet:
     paths: dict[str, Path] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
 
+    def is_default(self, component: str) -> bool:
+        """The package's own program (trusted, fast): the pipeline may call it on the event loop."""
+        path = self.paths.get(component)
+        return path is not None and path.parent == DEFAULTS_DIR
+
 
 def load_programs(programs_dir: str | Path | None = None, program_paths: dict[str, str] | None = None) -> ProgramSet:
     paths = resolve_paths(programs_dir, program_paths)
