@@ -147,7 +147,9 @@ async def _open_loop(port: int, kind: str, rate: float, seconds: float) -> dict[
 def start_runtime(workers: int, pool_size: int = 1) -> tuple[processes.Background, int]:
     port = _free_port()
     config = Path(tempfile.mkdtemp()) / "pipeline.json"
-    config.write_text(json.dumps({"pipeline": "bench", "variant": "v", "solver": {"pool_size": pool_size, "timeout_ms": 2000}}))
+    config.write_text(
+        json.dumps({"pipeline": "bench", "variant": "v", "solver": {"pool_size": pool_size, "timeout_ms": 2000}})
+    )
     proc = processes.start(
         "evolved-runtime",
         [sys.executable, "-m", "evolved_runtime.cli", "serve", "--config", str(config), "--host", "127.0.0.1",

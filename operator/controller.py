@@ -18,7 +18,7 @@ from typing import Any
 from evolved_operator.apply_plan import plan
 from evolved_operator.cache import ChildCache, PipelineKey
 from evolved_operator.desired import Desired, build_desired, owner_of
-from evolved_operator.inputs import parse_spec, resolve_inputs
+from evolved_operator.inputs import needs_inputs, parse_spec, resolve_inputs
 from evolved_operator.kube import Kube
 from evolved_operator.problems import Problem
 from evolved_operator.program_check import ProgramChecker
@@ -53,7 +53,7 @@ class Controller:
     memory: dict[PipelineKey, PipelineMemory] = field(default_factory=dict)
     locks: dict[PipelineKey, asyncio.Lock] = field(default_factory=dict)
     full_reconciles: int = 0
-    status_delay: float = 0.25  # child events within this window share one status computation
+    status_delay: float = 1.0  # child events within this window share one status computation
     _pending: set[PipelineKey] = field(default_factory=set)
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -125,7 +125,8 @@ class Controller:
             memory = self.memory.setdefault(key, PipelineMemory())
             generation = int(body["metadata"].get("generation") or 0)
             previous = dict(body.get("status") or {})
-            if previous.get("observedGeneration") != generation and memory.reconciled_generation != generation:
+            slow = needs_inputs(body)  # reading inputs or checking programs takes a while: say so first
+            if slow and previous.get("observedGeneration") != generation and memory.reconciled_generation != generation:
                 patch = first_visit(previous, generation, now())
                 await self.kube.patch_status(key[0], key[1], patch)
                 body["status"] = {**previous, **patch}

@@ -32,6 +32,14 @@ def parse_spec(body: dict[str, Any]) -> tuple[EvolvedPipelineSpec | None, list[P
         return None, [Problem("InvalidSpec", f"{where}: {first['msg']}")]
 
 
+def needs_inputs(body: dict[str, Any]) -> bool:
+    """Whether resolving this spec reads the API or runs the program check (slow work)."""
+    spec = body.get("spec") or {}
+    if (spec.get("llm") or {}).get("apiKeySecretRef"):
+        return True
+    return any((v.get("programs") or {}) for v in spec.get("variants") or [] if isinstance(v, dict))
+
+
 async def resolve_inputs(body: dict[str, Any], kube: Kube, checker: ProgramChecker) -> Inputs:
     spec, problems = parse_spec(body)
     if spec is None:
