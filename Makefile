@@ -13,13 +13,15 @@ PYTEST_ARGS ?=
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
+# -I (isolated): the repository's `operator/` folder must not shadow the standard library's
+# `operator` module while the venv and pip start (the editable install's .pth guards later runs).
 $(PY):
-	python3 -m venv $(VENV)
+	python3 -I -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
 	@echo "==> installing Python packages into $(VENV)"
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -I -m pip install -q --upgrade pip
+	$(PY) -I -m pip install -q -e '.[dev]'
 	@rm -f $(VENV)/.installed-*; touch $@
 
 venv: $(STAMP) ## create .venv and install the project with its test and dev extras
