@@ -14,6 +14,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from evolved_runtime import metrics
 from evolved_runtime.api import chat, errors, health, models
+from evolved_runtime.api.fast import ChatFastPath
 from evolved_runtime.config import PipelineConfig
 from evolved_runtime.limits import BodyLimit
 from evolved_runtime.llm import make_llm
@@ -79,4 +80,6 @@ def create_app(config: PipelineConfig) -> FastAPI:
             CORSMiddleware, allow_origins=list(config.server.cors_origins), allow_methods=["*"], allow_headers=["*"]
         )
     app.add_middleware(BodyLimit, max_bytes=config.limits.max_body_bytes)
+    if not config.server.gzip and not config.server.cors_origins:
+        app.add_middleware(ChatFastPath, state=state)  # outermost: the hot path skips the rest
     return app

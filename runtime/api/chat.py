@@ -19,6 +19,7 @@ from evolved_runtime.api.health import state_of
 from evolved_runtime.limits import check_messages
 from evolved_runtime.llm.base import LLMError
 from evolved_runtime.pipeline import ChatTurn, PipelineError, PipelineResult
+from evolved_runtime.state import RuntimeState
 
 router = APIRouter()
 log = logging.getLogger("evolved_runtime.chat")
@@ -98,12 +99,16 @@ async def _sse(rid: str, model: str, result: PipelineResult, done: Any) -> Async
 
 @router.post("/v1/chat/completions")
 async def chat(request: Request) -> Response:
-    state = state_of(request)
-    rid = request.headers.get("x-request-id") or uuid.uuid4().hex
+    return await handle(state_of(request), await request.body(), request.headers.get("x-request-id"))
+
+
+async def handle(state: RuntimeState, payload: bytes, request_id: str | None) -> Response:
+    """One chat request, from the raw body to the response (also called by the ASGI fast path)."""
+    rid = request_id or uuid.uuid4().hex
     logs.request_id.set(rid)
     labels = state.labels
     try:
-        raw = orjson.loads(await request.body())
+        raw = orjson.loads(payload)
         body = ChatRequest.model_validate(raw)
     except orjson.JSONDecodeError as exc:
         return openai_error(400, f"the body is not valid JSON: {exc}", "invalid_json")

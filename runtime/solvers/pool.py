@@ -26,6 +26,7 @@ from evolved_runtime.symil.formal import AspTask, FormalTask, SmtLibTask
 
 SolveFn = Callable[[FormalTask, Backend, int], SolveOutcome]
 GRACE_MS = 250
+STARTUP_TIMEOUT_S = 60.0
 _WARM_UP = SmtLibTask(source="(declare-const x Int)\n(assert (> x 0))\n(check-sat)")
 _WARM_UP_ASP = AspTask(source="a. b :- a.")  # on top of the solver's own time limit, before the process is killed
 
@@ -35,10 +36,10 @@ def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int) -> None:
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if fn is solve_task:  # load the solvers' libraries now, not on the first request
-        with contextlib.suppress(Exception):
-            fn(_WARM_UP, "z3", 1000)
-            fn(_WARM_UP_ASP, "clingo", 1000)
+    with contextlib.suppress(Exception):  # load the solvers' libraries now, not on the first request
+        solve_task(_WARM_UP, "z3", 5000)
+        solve_task(_WARM_UP_ASP, "clingo", 5000)
+    conn.send("ready")
     while True:
         try:
             task, backend, timeout_ms = conn.recv()
@@ -77,6 +78,7 @@ class SolverPool:
         self._workers: set[_Worker] = set()
         self.replaced = 0
         self._closed = False
+        self._starting: set[asyncio.Task[None]] = set()
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe(duplex=True)
@@ -88,9 +90,19 @@ class SolverPool:
         return worker
 
     async def start(self) -> None:
+        """Start every process and wait until each has loaded the solvers (not charged to a call)."""
         workers = await asyncio.to_thread(lambda: [self._spawn() for _ in range(self.size)])
         for worker in workers:
-            self._idle.put_nowait(worker)
+            await self._ready(worker)
+
+    async def _ready(self, worker: _Worker) -> None:
+        try:
+            await self._receive(worker, STARTUP_TIMEOUT_S)
+        except (TimeoutError, EOFError, OSError):
+            self._workers.discard(worker)
+            worker.process.kill()
+            raise RuntimeError("a solver process did not start") from None
+        self._idle.put_nowait(worker)
 
     def healthy(self) -> bool:
         return not self._closed and any(w.process.is_alive() for w in self._workers)
@@ -104,7 +116,10 @@ class SolverPool:
             worker.conn.close()
         if not self._closed:
             self.replaced += 1
-            self._idle.put_nowait(self._spawn())
+            replacement = self._spawn()
+            task = asyncio.get_running_loop().create_task(self._ready(replacement))
+            self._starting.add(task)
+            task.add_done_callback(self._starting.discard)
 
     async def _receive(self, worker: _Worker, deadline_s: float) -> Any:
         loop = asyncio.get_running_loop()

@@ -20,7 +20,7 @@ COLOURING = AspTask(
 
 @pytest.fixture
 async def pool() -> AsyncIterator[SolverPool]:
-    p = SolverPool(size=2, timeout_ms=300, memory_mb=256, fn=testing.by_prompt)
+    p = SolverPool(size=2, timeout_ms=1000, memory_mb=256, fn=testing.by_prompt)
     await p.start()
     yield p
     await p.close()
