@@ -317,22 +317,24 @@ class EvolvedPipelineSpec(ApiModel):
 class Condition(ApiModel):
     """A standard Kubernetes condition (metav1.Condition)."""
 
-    type: str
-    status: Literal["True", "False", "Unknown"]
-    reason: str
-    message: str = ""
-    observed_generation: int | None = None
-    last_transition_time: str
+    type: str = Field(description="`Ready`, `Reconciling` or `Stalled`.")
+    status: Literal["True", "False", "Unknown"] = Field(description="The condition's state.")
+    reason: str = Field(description="Why, in CamelCase (e.g. `ConfigMapNotFound`).")
+    message: str = Field(default="", description="Details for people, naming the field at fault.")
+    observed_generation: int | None = Field(default=None, description="The generation this condition describes.")
+    last_transition_time: str = Field(description="When the status last changed.")
 
 
 class VariantStatus(ApiModel):
-    name: str
-    role: str
-    replicas: int = 0
-    ready_replicas: int = 0
-    updated_replicas: int = 0
-    program_hash: str = ""
-    image: str = ""
+    """Observed state of one variant's Deployment."""
+
+    name: str = Field(description="Variant name.")
+    role: str = Field(description="`stable` or `candidate`.")
+    replicas: int = Field(default=0, description="Pods of the variant.")
+    ready_replicas: int = Field(default=0, description="Pods that are ready.")
+    updated_replicas: int = Field(default=0, description="Pods that run the current programs and settings.")
+    program_hash: str = Field(default="", description="Hash of the programs the Deployment runs.")
+    image: str = Field(default="", description="The runtime image.")
 
 
 class EvolvedPipelineStatus(ApiModel):

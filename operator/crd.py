@@ -96,6 +96,18 @@ def _strip_object_defaults(node: dict[str, Any]) -> None:
         _strip_object_defaults(node["items"])
 
 
+# Children are named <pipeline>-<variant>, and Services need DNS-1035 labels of at most 63 characters.
+NAME_RULES = [
+    {
+        "rule": "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
+        "message": "pipeline name must be a DNS-1035 label (lower case letters, digits and '-', starting with a letter)",
+    },
+    {
+        "rule": "self.spec.variants.all(v, size(self.metadata.name) + size(v.name) <= 62)",
+        "message": "pipeline and variant names together must be at most 62 characters (children are named <pipeline>-<variant>)",
+    },
+]
+
 PRINTER_COLUMNS = [
     {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
     {"name": "Stable", "type": "string", "jsonPath": ".status.stable"},
@@ -142,6 +154,7 @@ def crd() -> dict[str, Any]:
                     "schema": {
                         "openAPIV3Schema": {
                             "type": "object",
+                            "x-kubernetes-validations": NAME_RULES,
                             "description": "An evolved LLM pipeline: variants of evolved programs served by the shared runtime.",
                             "required": ["spec"],
                             "properties": {

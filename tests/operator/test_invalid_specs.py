@@ -33,6 +33,9 @@ CEL_ONLY = {
     "program-with-two-sources.yaml",  # CEL: exactly one of inline, configMapKeyRef or path
     "program-with-no-source.yaml",  # CEL: exactly one of inline, configMapKeyRef or path
     "maxsurge-and-maxunavailable-both-zero.yaml",  # CEL: not both zero
+    # metadata.name rules: the spec model never sees the name (and the CRD lacks these rules today)
+    "pipeline-and-variant-name-too-long.yaml",
+    "pipeline-name-not-a-dns-1035-label.yaml",
 }
 
 VALID_MANIFEST = """\
@@ -88,7 +91,7 @@ def test_there_are_at_least_25_invalid_specs_each_naming_its_error() -> None:
 
 
 def test_the_cel_only_list_names_existing_files() -> None:
-    assert CEL_ONLY <= {p.name for p in INVALID}
+    assert {p.name for p in INVALID} >= CEL_ONLY
 
 
 def test_the_valid_manifest_passes_the_models() -> None:
