@@ -54,13 +54,16 @@ class Controller:
     locks: dict[PipelineKey, asyncio.Lock] = field(default_factory=dict)
     full_reconciles: int = 0
     status_delay: float = 1.0  # child events within this window share one status computation
+    max_concurrent_reconciles: int = 32  # bounds memory and apiserver load when 1,000 pipelines arrive at once
     _pending: set[PipelineKey] = field(default_factory=set)
+    _slots: asyncio.Semaphore | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     # -- entry points (called by handlers) -------------------------------------------------
 
     async def pipeline_changed(self, body: dict[str, Any]) -> None:
         key = _key(body)
+        body["metadata"].pop("managedFields", None)  # not needed here; a large part of each object
         self.bodies[key] = body
         memory = self.memory.setdefault(key, PipelineMemory())
         generation = int(body["metadata"].get("generation") or 0)
@@ -117,7 +120,9 @@ class Controller:
     # -- the work ----------------------------------------------------------------------------
 
     async def reconcile(self, key: PipelineKey) -> None:
-        async with self.locks.setdefault(key, asyncio.Lock()):
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_concurrent_reconciles)
+        async with self._slots, self.locks.setdefault(key, asyncio.Lock()):
             body = self.bodies.get(key)
             if body is None:
                 return
