@@ -29,7 +29,7 @@ from e2e import cluster, operator_proc, toolchain
 from e2e.kube import Kubectl, wait_for
 from e2e.paths import cache_dir
 from evolved_operator.api import EvolvedPipelineSpec
-from evolved_operator.render import Owner, render_all
+from evolved_operator.render import PipelineInput, render_all
 
 NODES_PER_1000_PODS = 12
 
@@ -50,9 +50,8 @@ def pipeline(name: str, namespace: str) -> dict[str, Any]:
 
 def direct_deployments(name: str, namespace: str) -> list[dict[str, Any]]:
     spec = EvolvedPipelineSpec.model_validate(pipeline(name, namespace)["spec"])
-    rendered = render_all(Owner(name=name, namespace=namespace, uid="none"), spec, {})
     out = []
-    for obj in rendered.objects:
+    for obj in render_all(PipelineInput(name, namespace, "none", 1, spec)):
         if obj["kind"] == "Deployment":
             obj["metadata"].pop("ownerReferences")
             obj["metadata"]["labels"]["app.kubernetes.io/managed-by"] = "bench-direct"

@@ -1,33 +1,132 @@
 """The EvolvedPipeline API: pydantic models that are the CRD's single source of truth.
 
-Field descriptions become the CRD's descriptions and ``docs/api.md``; ``x-kubernetes-*``
-extras and CEL rules are attached with ``json_schema_extra``. Later capabilities (traffic
-weights, canary analysis, caching, limits, budgets, auth) slot in as new optional fields of
-:class:`EvolvedPipelineSpec` without breaking the ones here.
+Field descriptions become the CRD's descriptions and ``docs/api.md``. Cross-field rules are
+:class:`Rule` objects: each is emitted as a CEL rule (``x-kubernetes-validations``) for the
+apiserver and checked by the models with the same message, so a bad spec gets one wording at
+``kubectl apply`` and in the operator. Later capabilities (traffic weights, canary analysis,
+caching, limits, budgets, auth) slot in as new optional fields of :class:`EvolvedPipelineSpec`.
 
-Traffic in this version: the pipeline's entry Service selects every variant's ready pods, so
-each variant's share of requests follows its share of ready replicas.
+Traffic in this version: the pipeline's entry Service selects the ready pods of every variant,
+so each variant's share of requests follows its share of ready replicas.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from lightkube.utils.quantity import parse_quantity
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
+from evolved_operator.constants import GROUP
+
 COMPONENTS = ("router", "translation", "profiles")
+DEFAULT_REPOSITORY = "evolved-pipelines/runtime"
+DEFAULT_TAG = "0.1.0"
+
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DNS_1035_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DATA_KEY = r"^[-._a-zA-Z0-9]+$"
 QUANTITY = r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
 ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
-INT_OR_PERCENT: JsonDict = {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]}
+LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+QUALIFIED_NAME = (
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
+)
+_REPO = r"([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
+_DIGEST = r"sha256:[a-f0-9]{64}"
+REPOSITORY = f"^{_REPO}$"
+TAG = f"^({_TAG}|{_DIGEST})$"
+IMAGE_REFERENCE = f"^{_REPO}(:{_TAG})?(@{_DIGEST})?$"
+PERCENT = r"^[0-9]+%$"
+
+# Names the operator sets on every pod and child: users may not set them (they would be ignored).
+RESERVED_LABELS = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/managed-by",
+    f"{GROUP}/pipeline",
+    f"{GROUP}/variant",
+)
+RESERVED_ANNOTATION_PREFIX = f"{GROUP}/"
+RESERVED_ENV_PREFIX = "EVOLVED_"
+
+INT_OR_STRING: JsonDict = {"x-kubernetes-int-or-string": True}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A cross-field rule: ``cel`` for the apiserver, ``holds`` for the models, one message for both."""
+
+    cel: str
+    message: str
+    holds: Callable[[Any], bool]
+
+
+def _cel_rules(schema: JsonDict, cls: type[Any]) -> None:
+    rules: tuple[Rule, ...] = getattr(cls, "cel_rules", ())
+    if rules:
+        schema["x-kubernetes-validations"] = [{"rule": r.cel, "message": r.message} for r in rules]
 
 
 class ApiModel(BaseModel):
     """camelCase on the wire, strict about unknown fields (the schema rejects them too)."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", json_schema_extra=_cel_rules
+    )
+    cel_rules: ClassVar[tuple[Rule, ...]] = ()
+
+    @model_validator(mode="after")
+    def _check_rules(self) -> Self:
+        broken = [rule.message for rule in self.cel_rules if not rule.holds(self)]
+        if broken:
+            raise ValueError("; ".join(broken))
+        return self
+
+
+def _one_of(*values: Any) -> bool:
+    return sum(v is not None for v in values) == 1
+
+
+def _is_zero(value: int | str) -> bool:
+    return str(value) in ("0", "0%")
+
+
+def _valid_int_or_percent(value: int | str) -> bool:
+    return value >= 0 if isinstance(value, int) else value[:-1].isdigit() and value.endswith("%")
+
+
+def _cel_list(items: tuple[str, ...]) -> str:
+    return "[" + ", ".join(f"'{item}'" for item in items) + "]"
+
+
+def _qualified_name(key: str) -> bool:
+    prefix, _, name = key.rpartition("/")
+    return len(name) <= 63 and len(prefix) <= 253 and re.fullmatch(QUALIFIED_NAME, key) is not None
+
+
+def _keys_rule(wire: str, attribute: str) -> Rule:
+    """Map keys must be qualified names (`[prefix/]name`), as Kubernetes labels and annotations are."""
+    pattern = QUALIFIED_NAME.replace("\\.", "[.]")  # CEL strings have no `\.` escape
+    return Rule(
+        f"!has(self.{wire}) || self.{wire}.all(k, size(k) <= 317 && k.matches('{pattern}'))",
+        f"pod.{wire} keys must be qualified names ([prefix/]name, name at most 63 characters)",
+        lambda p: all(_qualified_name(k) for k in getattr(p, attribute)),
+    )
+
+
+Str63 = Annotated[str, Field(max_length=63, pattern=LABEL_VALUE)]
+Str4k = Annotated[str, Field(max_length=4096)]
+PullSecretName = Annotated[str, Field(max_length=253, pattern=DNS_SUBDOMAIN)]
 
 
 # -- programs -------------------------------------------------------------------------------
@@ -36,38 +135,43 @@ class ApiModel(BaseModel):
 class ConfigMapKeyRef(ApiModel):
     """A program stored under a key of a ConfigMap in the pipeline's namespace."""
 
-    name: str = Field(
-        max_length=253, pattern=DNS_LABEL.replace("([-a-z0-9]*", "([-.a-z0-9]*"), description="ConfigMap name."
-    )
-    key: str = Field(max_length=253, pattern=r"^[-._a-zA-Z0-9]+$", description="Key holding the program's source.")
+    name: str = Field(max_length=253, pattern=DNS_SUBDOMAIN, description="ConfigMap name.")
+    key: str = Field(max_length=253, pattern=DATA_KEY, description="Key holding the program's source.")
     sha256: str | None = Field(
         default=None,
+        max_length=64,
         pattern=r"^[a-f0-9]{64}$",
-        description="Optional pin: the sha256 of the source. A mismatch stalls the pipeline instead of rolling out unexpected code.",
+        description="Optional pin: the sha256 (hex) of the source. A mismatch stalls the pipeline "
+        "(reason `ProgramDigestMismatch`) instead of rolling out unexpected code.",
     )
 
 
 class ProgramSource(ApiModel):
     """Where one evolved program comes from: exactly one of inline, configMapKeyRef or path."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": "[has(self.inline), has(self.configMapKeyRef), has(self.path)].filter(x, x).size() == 1",
-                    "message": "set exactly one of inline, configMapKeyRef or path",
-                }
-            ]
-        }
+    cel_rules = (
+        Rule(
+            "[has(self.inline), has(self.configMapKeyRef), has(self.path)].filter(x, x).size() == 1",
+            "set exactly one of inline, configMapKeyRef or path",
+            lambda s: _one_of(s.inline, s.config_map_key_ref, s.path),
+        ),
     )
 
-    inline: str | None = Field(default=None, max_length=262144, description="The program's Python source, inline.")
-    config_map_key_ref: ConfigMapKeyRef | None = Field(default=None, description="The program from a ConfigMap key.")
+    inline: str | None = Field(
+        default=None,
+        max_length=262144,
+        description="The program's Python source, inline. Mounted as `/etc/evolved/programs/<component>.py`.",
+    )
+    config_map_key_ref: ConfigMapKeyRef | None = Field(
+        default=None,
+        description="The program from a ConfigMap key, copied into the variant's ConfigMap; "
+        "a change of that key rolls the variant.",
+    )
     path: str | None = Field(
         default=None,
         max_length=1024,
-        pattern=r"^/.+\.py$",
-        description="Absolute path of a program baked into a custom image (a `.py` file).",
+        pattern=r"^/[-._/a-zA-Z0-9]*\.py$",
+        description="Absolute path of a program baked into a custom image (a `.py` file); passed to the runtime as is.",
     )
 
 
@@ -81,6 +185,7 @@ class Programs(ApiModel):
     profiles: ProgramSource | None = Field(default=None, description="`get_profile(name)`, `list_profiles()`.")
 
     def sources(self) -> dict[str, ProgramSource]:
+        """Component -> source, for the components that are set, in component order."""
         return {c: s for c in COMPONENTS if (s := getattr(self, c)) is not None}
 
 
@@ -95,12 +200,39 @@ class ResourceList(ApiModel):
         default=None, max_length=64, pattern=QUANTITY, description="Memory quantity, e.g. `512Mi`."
     )
 
+    @field_validator("cpu", "memory")
+    @classmethod
+    def _quantity(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_quantity(value)  # ValueError: "Invalid quantity string: ..."
+        return value
+
+
+def _request_within_limit(resources: Resources, name: str) -> bool:
+    request = getattr(resources.requests, name, None) if resources.requests else None
+    limit = getattr(resources.limits, name, None) if resources.limits else None
+    if request is None or limit is None:
+        return True
+    low, high = parse_quantity(request), parse_quantity(limit)
+    return low is None or high is None or low <= high
+
+
+def _quantity_rule(name: str) -> Rule:
+    return Rule(
+        f"!has(self.requests) || !has(self.limits) || !has(self.requests.{name}) || !has(self.limits.{name}) "
+        f"|| quantity(self.requests.{name}).compareTo(quantity(self.limits.{name})) <= 0",
+        f"resources.requests.{name} must not exceed resources.limits.{name}",
+        lambda r: _request_within_limit(r, name),
+    )
+
 
 class Resources(ApiModel):
     """Container resources of the variant's worker pods."""
 
+    cel_rules = (_quantity_rule("cpu"), _quantity_rule("memory"))
+
     requests: ResourceList | None = Field(
-        default=None, description="Requested resources (the HPA's CPU target is relative to this)."
+        default=None, description="Requested resources (the HPA's CPU target is relative to the CPU request)."
     )
     limits: ResourceList | None = Field(default=None, description="Resource limits.")
 
@@ -108,19 +240,23 @@ class Resources(ApiModel):
 class EnvVar(ApiModel):
     """An environment variable of the worker container."""
 
-    name: str = Field(max_length=256, pattern=ENV_NAME, description="Variable name.")
+    name: str = Field(
+        max_length=256,
+        pattern=ENV_NAME,
+        description=f"Variable name. Names starting with `{RESERVED_ENV_PREFIX}` are set by the operator.",
+    )
     value: str = Field(default="", max_length=32768, description="Variable value (use Secrets for secrets: see `llm`).")
 
 
 class Autoscaling(ApiModel):
-    """A HorizontalPodAutoscaler for this variant alone."""
+    """A HorizontalPodAutoscaler (autoscaling/v2) for this variant alone."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {"rule": "self.minReplicas <= self.maxReplicas", "message": "minReplicas must not exceed maxReplicas"},
-            ]
-        }
+    cel_rules = (
+        Rule(
+            "self.minReplicas <= self.maxReplicas",
+            "minReplicas must not exceed maxReplicas",
+            lambda a: a.min_replicas <= a.max_replicas,
+        ),
     )
 
     min_replicas: int = Field(default=1, ge=1, le=1000, description="Fewest replicas.")
@@ -130,45 +266,61 @@ class Autoscaling(ApiModel):
         alias="targetCPUUtilizationPercentage",
         ge=1,
         le=100,
-        description="Average CPU utilization to keep, in percent of the request (80 when no target is set).",
+        description="Average CPU utilization to keep, in percent of the CPU request (80 when neither target is set).",
     )
     target_requests_per_second: int | None = Field(
         default=None,
         ge=1,
         le=100000,
-        description="Average requests per second per pod to keep (a Pods metric `evolved_requests_per_second` served by a metrics adapter).",
+        description="Average requests per second per pod to keep: a Pods metric `evolved_requests_per_second` "
+        "(served to the HPA by a metrics adapter such as prometheus-adapter).",
     )
 
 
 class Variant(ApiModel):
     """One variant of the pipeline: a set of programs served by its own Deployment."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": "!(has(self.replicas) && has(self.autoscaling))",
-                    "message": "set replicas or autoscaling, not both",
-                }
-            ]
-        }
+    cel_rules = (
+        Rule(
+            "!(has(self.replicas) && has(self.autoscaling))",
+            "set replicas or autoscaling, not both",
+            lambda v: v.replicas is None or v.autoscaling is None,
+        ),
+        Rule(
+            "!has(self.env) || self.env.all(e, self.env.exists_one(f, f.name == e.name))",
+            "env names must be unique",
+            lambda v: len({e.name for e in v.env}) == len(v.env),
+        ),
+        Rule(
+            f"!has(self.env) || self.env.all(e, !e.name.startsWith('{RESERVED_ENV_PREFIX}'))",
+            f"env names starting with {RESERVED_ENV_PREFIX} are reserved for the operator",
+            lambda v: not any(e.name.startswith(RESERVED_ENV_PREFIX) for e in v.env),
+        ),
     )
 
     name: str = Field(
-        max_length=40, pattern=DNS_LABEL, description="Variant name, a DNS label, unique in the pipeline."
+        max_length=40,
+        pattern=DNS_LABEL,
+        description="Variant name, a DNS label, unique in the pipeline. Children are named `<pipeline>-<variant>`.",
     )
     role: Literal["stable", "candidate"] = Field(
-        default="stable", description="`stable` serves production; `candidate` is the variant under test."
+        default="stable",
+        description="`stable` serves production; `candidate` is the variant under test. Shown in "
+        "`status.stable` / `status.candidate` and as the label `pipelines.evolved.io/role` of the variant's "
+        "objects (not of its pods, so a change of role restarts nothing).",
     )
     programs: Programs = Field(default_factory=Programs, description="The variant's evolved programs.")
     replicas: int | None = Field(
         default=None, ge=0, le=1000, description="Fixed replica count (default 1) when autoscaling is unset."
     )
-    autoscaling: Autoscaling | None = Field(default=None, description="Scale this variant with its own HPA.")
+    autoscaling: Autoscaling | None = Field(
+        default=None, description="Scale this variant with its own HPA (the Deployment then has no replica count)."
+    )
     resources: Resources | None = Field(default=None, description="Container resources.")
     env: list[EnvVar] = Field(default_factory=list, max_length=64, description="Extra environment variables.")
 
     def desired_replicas(self) -> int:
+        """Replicas the variant should have before any autoscaling decision."""
         if self.autoscaling is not None:
             return self.autoscaling.min_replicas
         return 1 if self.replicas is None else self.replicas
@@ -178,72 +330,119 @@ class Variant(ApiModel):
 
 
 class Image(ApiModel):
-    """The shared runtime image every worker runs."""
+    """The shared runtime image every worker runs: `reference`, or `repository` and `tag`."""
 
-    repository: str = Field(default="evolved-pipelines/runtime", max_length=512, description="Image repository.")
-    tag: str = Field(default="0.1.0", max_length=128, description="Image tag (or a digest `sha256:...`).")
+    cel_rules = (
+        Rule(
+            "!(has(self.reference) && (has(self.repository) || has(self.tag)))",
+            "set reference, or repository and tag, not both",
+            lambda i: i.reference is None or (i.repository is None and i.tag is None),
+        ),
+    )
+
+    repository: str | None = Field(
+        default=None,
+        max_length=512,
+        pattern=REPOSITORY,
+        description=f"Image repository (default `{DEFAULT_REPOSITORY}`).",
+    )
+    tag: str | None = Field(
+        default=None,
+        max_length=128,
+        pattern=TAG,
+        description=f"Image tag, or a digest `sha256:<hex>` (default `{DEFAULT_TAG}`).",
+    )
+    reference: str | None = Field(
+        default=None,
+        max_length=768,
+        pattern=IMAGE_REFERENCE,
+        description="The full image reference, e.g. `registry.local/evolved/runtime:1.2@sha256:<hex>`, "
+        "instead of repository and tag.",
+    )
     pull_policy: Literal["Always", "IfNotPresent", "Never"] = Field(
         default="IfNotPresent", description="Image pull policy."
     )
-    pull_secrets: list[str] = Field(default_factory=list, max_length=16, description="Names of image pull Secrets.")
+    pull_secrets: list[PullSecretName] = Field(
+        default_factory=list, max_length=16, description="Names of image pull Secrets in the pipeline's namespace."
+    )
 
-    def reference(self) -> str:
-        separator = "@" if self.tag.startswith("sha256:") else ":"
-        return f"{self.repository}{separator}{self.tag}"
+    def full_reference(self) -> str:
+        """The image as the container spec names it."""
+        if self.reference is not None:
+            return self.reference
+        tag = self.tag or DEFAULT_TAG
+        separator = "@" if tag.startswith("sha256:") else ":"
+        return f"{self.repository or DEFAULT_REPOSITORY}{separator}{tag}"
 
 
 class RollingUpdate(ApiModel):
     """How a variant's Deployment replaces pods when its programs or settings change."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": "!(string(self.maxSurge) in ['0', '0%'] && string(self.maxUnavailable) in ['0', '0%'])",
-                    "message": "maxSurge and maxUnavailable must not both be zero",
-                }
-            ]
-        }
+    cel_rules = (
+        Rule(
+            "type(self.maxSurge) == int ? self.maxSurge >= 0 : string(self.maxSurge).matches('^[0-9]+%$')",
+            "maxSurge must be a non-negative number or a percentage like 25%",
+            lambda r: _valid_int_or_percent(r.max_surge),
+        ),
+        Rule(
+            "type(self.maxUnavailable) == int ? self.maxUnavailable >= 0 "
+            ": string(self.maxUnavailable).matches('^[0-9]+%$')",
+            "maxUnavailable must be a non-negative number or a percentage like 25%",
+            lambda r: _valid_int_or_percent(r.max_unavailable),
+        ),
+        Rule(
+            "!(string(self.maxSurge) in ['0', '0%'] && string(self.maxUnavailable) in ['0', '0%'])",
+            "maxSurge and maxUnavailable must not both be zero",
+            lambda r: not (_is_zero(r.max_surge) and _is_zero(r.max_unavailable)),
+        ),
     )
 
     max_surge: int | str = Field(
-        default="25%", json_schema_extra=INT_OR_PERCENT, description="Extra pods during an update (number or percent)."
+        default="25%",
+        json_schema_extra=INT_OR_STRING,
+        description="Extra pods during an update (number or percent).",
     )
     max_unavailable: int | str = Field(
-        default=0, json_schema_extra=INT_OR_PERCENT, description="Pods that may be unavailable during an update."
+        default=0,
+        json_schema_extra=INT_OR_STRING,
+        description="Pods that may be unavailable during an update (number or percent).",
     )
 
 
 class SecretKeyRef(ApiModel):
     """A key of a Secret in the pipeline's namespace."""
 
-    name: str = Field(max_length=253, description="Secret name, in the pipeline's namespace.")
-    key: str = Field(max_length=253, description="Key in the Secret.")
+    name: str = Field(max_length=253, pattern=DNS_SUBDOMAIN, description="Secret name, in the pipeline's namespace.")
+    key: str = Field(max_length=253, pattern=DATA_KEY, description="Key in the Secret.")
 
 
 class LLM(ApiModel):
     """The LLM provider of Tier 0 and of LLM-assisted translation (any OpenAI-compatible endpoint)."""
 
-    provider: Literal["openai"] = Field(default="openai", description="Provider protocol.")
+    provider: Literal["openai"] = Field(
+        default="openai", description="Provider protocol: `openai` covers any OpenAI-compatible endpoint."
+    )
     base_url: str = Field(
         alias="baseURL",
         max_length=2048,
-        pattern=r"^https?://",
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
         description="Base URL, e.g. `https://api.openai.com/v1`.",
     )
-    model: str = Field(max_length=256, description="Model name sent upstream.")
+    model: str = Field(min_length=1, max_length=256, description="Model name sent upstream.")
     api_key_secret_ref: SecretKeyRef | None = Field(
-        default=None, description="Secret key holding the API key; it reaches pods only as an environment variable."
+        default=None,
+        description="Secret key holding the API key; it reaches pods only as the environment variable "
+        "`EVOLVED_LLM_API_KEY` (a `secretKeyRef`), never a ConfigMap or the status.",
     )
-    timeout_seconds: float = Field(default=60, gt=0, le=600, description="Upstream request timeout.")
+    timeout_seconds: float = Field(default=60, gt=0, le=600, description="Upstream request timeout in seconds.")
 
 
 class Solver(ApiModel):
     """Limits of each solver call (Z3, Clingo) inside the workers."""
 
-    timeout_ms: int = Field(default=2000, ge=10, le=600000, description="Wall-clock limit per call.")
+    timeout_ms: int = Field(default=2000, ge=10, le=600000, description="Wall-clock limit per call, in ms.")
     memory_mb: int = Field(
-        default=512, ge=64, le=65536, alias="memoryMB", description="Address-space limit per solver process."
+        default=512, ge=64, le=65536, alias="memoryMB", description="Address-space limit per solver process, in MiB."
     )
     pool_size: int = Field(default=2, ge=1, le=64, description="Solver processes per worker.")
 
@@ -251,55 +450,100 @@ class Solver(ApiModel):
 class Toleration(ApiModel):
     """A Kubernetes toleration, passed to the pods."""
 
-    key: str | None = Field(default=None, max_length=316, description="Taint key to tolerate (empty: all).")
-    operator: Literal["Exists", "Equal"] | None = Field(default=None, description="`Exists` or `Equal`.")
-    value: str | None = Field(default=None, max_length=63, description="Taint value, with `Equal`.")
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
-        default=None, description="Taint effect."
+    cel_rules = (
+        Rule(
+            "!has(self.operator) || self.operator != 'Exists' || !has(self.value) || self.value == ''",
+            "a toleration with operator Exists must not have a value",
+            lambda t: t.operator != "Exists" or not t.value,
+        ),
+        Rule(
+            "(has(self.key) && self.key != '') || (has(self.operator) && self.operator == 'Exists')",
+            "a toleration without a key must have operator Exists",
+            lambda t: bool(t.key) or t.operator == "Exists",
+        ),
     )
-    toleration_seconds: int | None = Field(default=None, description="How long a `NoExecute` taint is tolerated.")
+
+    key: str | None = Field(default=None, max_length=316, description="Taint key to tolerate (empty: all).")
+    operator: Literal["Exists", "Equal"] | None = Field(default=None, description="`Exists` or `Equal` (default).")
+    value: str | None = Field(
+        default=None, max_length=63, pattern=LABEL_VALUE, description="Taint value, with `Equal`."
+    )
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
+        default=None, description="Taint effect (empty: all)."
+    )
+    toleration_seconds: int | None = Field(
+        default=None, ge=0, le=31536000, description="How long a `NoExecute` taint is tolerated."
+    )
 
 
 class PodOverrides(ApiModel):
     """Scheduling and metadata for every worker pod of the pipeline."""
 
-    node_selector: dict[str, str] = Field(default_factory=dict, description="Node labels the pods require.")
+    cel_rules = (
+        Rule(
+            "!has(self.labels) || " + _cel_list(RESERVED_LABELS) + ".all(k, !(k in self.labels))",
+            "pod.labels must not set the labels the operator sets: " + ", ".join(RESERVED_LABELS),
+            lambda p: not set(p.labels) & set(RESERVED_LABELS),
+        ),
+        Rule(
+            f"!has(self.annotations) || self.annotations.all(k, !k.startsWith('{RESERVED_ANNOTATION_PREFIX}'))",
+            f"pod.annotations must not use the operator's prefix {RESERVED_ANNOTATION_PREFIX}",
+            lambda p: not any(k.startswith(RESERVED_ANNOTATION_PREFIX) for k in p.annotations),
+        ),
+        *(
+            _keys_rule(wire, name)
+            for wire, name in (("nodeSelector", "node_selector"), ("labels", "labels"), ("annotations", "annotations"))
+        ),
+    )
+
+    node_selector: dict[str, Str63] = Field(
+        default_factory=dict, max_length=32, description="Node labels the pods require."
+    )
     tolerations: list[Toleration] = Field(default_factory=list, max_length=32, description="Tolerations.")
     affinity: dict[str, Any] | None = Field(
         default=None,
         json_schema_extra={"x-kubernetes-preserve-unknown-fields": True, "type": "object"},
         description="A Kubernetes `Affinity`, passed to the pods as written.",
     )
-    labels: dict[str, str] = Field(default_factory=dict, description="Extra pod labels.")
-    annotations: dict[str, str] = Field(default_factory=dict, description="Extra pod annotations.")
-    service_account_name: str | None = Field(default=None, max_length=253, description="ServiceAccount of the pods.")
+    labels: dict[str, Str63] = Field(
+        default_factory=dict, max_length=32, description="Extra pod labels (not the ones the operator sets)."
+    )
+    annotations: dict[str, Str4k] = Field(
+        default_factory=dict,
+        max_length=32,
+        description=f"Extra pod annotations (not under `{RESERVED_ANNOTATION_PREFIX}`).",
+    )
+    service_account_name: str | None = Field(
+        default=None, max_length=253, pattern=DNS_SUBDOMAIN, description="ServiceAccount of the pods."
+    )
 
 
 class EvolvedPipelineSpec(ApiModel):
     """The desired state of an evolved pipeline."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": "self.variants.all(a, self.variants.exists_one(b, b.name == a.name))",
-                    "message": "variant names must be unique",
-                },
-                {
-                    "rule": "self.variants.exists_one(v, v.role == 'stable')",
-                    "message": "exactly one variant must have role stable",
-                },
-            ]
-        }
+    cel_rules = (
+        Rule(
+            "self.variants.all(a, self.variants.exists_one(b, b.name == a.name))",
+            "variant names must be unique",
+            lambda s: len({v.name for v in s.variants}) == len(s.variants),
+        ),
+        Rule(
+            "self.variants.exists_one(v, v.role == 'stable')",
+            "exactly one variant must have role stable",
+            lambda s: sum(v.role == "stable" for v in s.variants) == 1,
+        ),
     )
 
     image: Image = Field(default_factory=Image, description="The shared runtime image.")
     variants: list[Variant] = Field(
-        min_length=1, max_length=8, description="The variants; exactly one has role `stable`."
+        min_length=1, max_length=8, description="The variants (at most 8); exactly one has role `stable`."
     )
-    rolling_update: RollingUpdate = Field(default_factory=RollingUpdate, description="Rolling update of each variant.")
+    rolling_update: RollingUpdate = Field(
+        default_factory=RollingUpdate, description="Rolling update of each variant's Deployment."
+    )
     llm: LLM | None = Field(
-        default=None, description="The LLM provider; unset: no LLM (questions the solvers cannot take get 503)."
+        default=None,
+        description="The LLM provider; unset: no LLM (questions the solvers cannot take get HTTP 503).",
     )
     solver: Solver = Field(default_factory=Solver, description="Solver limits.")
     pod: PodOverrides = Field(default_factory=PodOverrides, description="Pod scheduling and metadata overrides.")
@@ -317,12 +561,12 @@ class EvolvedPipelineSpec(ApiModel):
 class Condition(ApiModel):
     """A standard Kubernetes condition (metav1.Condition)."""
 
-    type: str = Field(description="`Ready`, `Reconciling` or `Stalled`.")
+    type: str = Field(max_length=316, description="`Ready`, `Reconciling` or `Stalled`.")
     status: Literal["True", "False", "Unknown"] = Field(description="The condition's state.")
-    reason: str = Field(description="Why, in CamelCase (e.g. `ConfigMapNotFound`).")
-    message: str = Field(default="", description="Details for people, naming the field at fault.")
-    observed_generation: int | None = Field(default=None, description="The generation this condition describes.")
-    last_transition_time: str = Field(description="When the status last changed.")
+    reason: str = Field(max_length=1024, description="Why, in CamelCase (e.g. `ConfigMapNotFound`).")
+    message: str = Field(default="", max_length=32768, description="Details for people, naming the field at fault.")
+    observed_generation: int | None = Field(default=None, ge=0, description="The generation this condition describes.")
+    last_transition_time: str = Field(description="When the status last changed (RFC 3339).")
 
 
 class VariantStatus(ApiModel):
@@ -334,14 +578,60 @@ class VariantStatus(ApiModel):
     ready_replicas: int = Field(default=0, description="Pods that are ready.")
     updated_replicas: int = Field(default=0, description="Pods that run the current programs and settings.")
     program_hash: str = Field(default="", description="Hash of the programs the Deployment runs.")
-    image: str = Field(default="", description="The runtime image.")
+    image: str = Field(default="", description="The runtime image the Deployment runs.")
 
 
 class EvolvedPipelineStatus(ApiModel):
     """Observed state, written by the operator only."""
 
     observed_generation: int | None = Field(default=None, description="The `metadata.generation` last handled.")
-    conditions: list[Condition] = Field(default_factory=list, description="Ready, Reconciling, Stalled.")
-    variants: list[VariantStatus] = Field(default_factory=list, description="Per-variant replicas and program hash.")
+    conditions: list[Condition] = Field(
+        default_factory=list, description="`Ready`, `Reconciling` and `Stalled` (kstatus)."
+    )
+    variants: list[VariantStatus] = Field(
+        default_factory=list, description="Per-variant replicas, program hash and image."
+    )
     stable: str | None = Field(default=None, description="Name of the stable variant.")
     candidate: str | None = Field(default=None, description="Name(s) of candidate variants, comma-separated.")
+
+
+# -- the resource -------------------------------------------------------------------------------------
+
+
+class ObjectMeta(BaseModel):
+    """The parts of `metadata` the operator reads; the rest is kept by the apiserver."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    name: str = Field(description="The pipeline's name.")
+    namespace: str = Field(default="", description="The pipeline's namespace.")
+    uid: str = Field(default="", description="Set by the apiserver.")
+    generation: int = Field(default=0, description="Set by the apiserver; bumped on each spec change.")
+
+
+NAME_RULES = (
+    Rule(
+        "self.metadata.name.matches('" + DNS_1035_LABEL + "')",
+        "pipeline name must be a DNS-1035 label (lower case letters, digits and '-', starting with a letter)",
+        lambda p: len(p.metadata.name) <= 63 and re.fullmatch(DNS_1035_LABEL, p.metadata.name) is not None,
+    ),
+    Rule(
+        "self.spec.variants.all(v, size(self.metadata.name) + size(v.name) <= 62)",
+        "pipeline and variant names together must be at most 62 characters (children are named <pipeline>-<variant>)",
+        lambda p: all(len(p.metadata.name) + len(v.name) <= 62 for v in p.spec.variants),
+    ),
+)
+
+
+class EvolvedPipeline(ApiModel):
+    """An evolved LLM pipeline: variants of evolved programs served by the shared runtime image."""
+
+    cel_rules = NAME_RULES
+
+    api_version: Literal["pipelines.evolved.io/v1alpha1"] = Field(
+        default="pipelines.evolved.io/v1alpha1", description="API version."
+    )
+    kind: Literal["EvolvedPipeline"] = Field(default="EvolvedPipeline", description="Kind.")
+    metadata: ObjectMeta = Field(description="Standard object metadata.")
+    spec: EvolvedPipelineSpec = Field(description=EvolvedPipelineSpec.__doc__)
+    status: EvolvedPipelineStatus | None = Field(default=None, description=EvolvedPipelineStatus.__doc__)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evolved_operator.constants import ANNOTATION_APPLIED_HASH, LABEL_PIPELINE
+from evolved_operator.status import DeploymentState, observe_deployment
 
 PipelineKey = tuple[str, str]  # (namespace, name)
 ChildKey = tuple[str, str]  # (kind, name)
@@ -25,30 +26,19 @@ class Child:
     namespace: str
     api_version: str
     applied_hash: str | None
-    generation: int
-    spec_replicas: int | None
-    status: dict[str, Any]
-    annotations: dict[str, str]
+    deployment: DeploymentState | None = None  # the summary status needs, for Deployments only
 
 
 def summarize(obj: dict[str, Any]) -> Child:
     meta = obj.get("metadata", {})
-    annotations = dict(meta.get("annotations") or {})
-    spec = obj.get("spec") or {}
-    replicas = spec.get("replicas") if isinstance(spec, dict) else None
-    template_annotations = {}
-    if obj.get("kind") == "Deployment":
-        template_annotations = dict(((spec.get("template") or {}).get("metadata") or {}).get("annotations") or {})
+    annotations = meta.get("annotations") or {}
     return Child(
         kind=str(obj.get("kind")),
         name=str(meta.get("name")),
         namespace=str(meta.get("namespace")),
         api_version=str(obj.get("apiVersion")),
         applied_hash=annotations.get(ANNOTATION_APPLIED_HASH),
-        generation=int(meta.get("generation") or 0),
-        spec_replicas=replicas if isinstance(replicas, int) else None,
-        status=dict(obj.get("status") or {}),
-        annotations={**template_annotations},
+        deployment=observe_deployment(obj) if obj.get("kind") == "Deployment" else None,
     )
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from evolved_operator import apidocs, crd
 
 
 def _run(args: argparse.Namespace) -> int:
-    import kopf
+    import kopf  # the operator's dependencies load only for `run`
 
     from evolved_operator import handlers  # noqa: F401  (registers the handlers)
 
@@ -28,9 +29,9 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="evolved-operator", description="The Evolved Pipelines operator.")
-    sub = parser.add_subparsers(dest="command", required=True)
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="evolved-operator", description="The Evolved Pipelines operator.")
+    sub = root.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the operator against the cluster of KUBECONFIG (or in-cluster)")
     scope = run.add_mutually_exclusive_group()
     scope.add_argument("--namespace", "-n", action="append", help="watch only this namespace (repeatable)")
@@ -38,20 +39,21 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--liveness", default="http://0.0.0.0:8081/healthz", help="liveness endpoint URL")
     run.add_argument("--verbose", "-v", action="store_true")
     out = sub.add_parser("crd", help="write the CRD generated from the models")
-    out.add_argument("--output", "-o", default=str(crd.CRD_PATH))
+    out.add_argument("--output", "-o", type=Path, default=crd.CRD_PATH, help="where to write it (- for stdout)")
     docs = sub.add_parser("docs", help="write docs/api.md generated from the models")
-    docs.add_argument("--output", "-o", default=str(apidocs.DOC_PATH))
-    args = parser.parse_args(argv)
+    docs.add_argument("--output", "-o", type=Path, default=apidocs.DOC_PATH, help="where to write it (- for stdout)")
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     if args.command == "run":
         return _run(args)
-    if args.command == "crd":
-        from pathlib import Path
-
-        print(crd.write(Path(args.output)))
-        return 0
-    from pathlib import Path
-
-    print(apidocs.write(Path(args.output)))
+    render, write = (crd.render_yaml, crd.write) if args.command == "crd" else (apidocs.render, apidocs.write)
+    if str(args.output) == "-":
+        sys.stdout.write(render())
+    else:
+        print(write(args.output))
     return 0
 
 

@@ -1,51 +1,63 @@
-"""Pure: observed state -> Ready / Reconciling / Stalled, as a chain of small policies.
+"""Pure: observed state -> the Ready / Reconciling / Stalled conditions (kstatus).
 
-Each policy looks at the observation and returns ``(status, reason, message)`` or None to let
-the next policy decide (the cert-manager style). kstatus rules (DESIGN.md section 9): Stalled
-when it cannot progress without a change, Reconciling while work is under way, Ready when it
-serves as declared.
+Each condition is decided by a chain of small policies (the cert-manager style): a policy looks
+at the observation and returns ``(status, reason, message)``, or None to let the next one decide;
+the last policy of a chain always decides. kstatus (DESIGN.md section 9): ``Stalled`` when the
+pipeline cannot progress without a change, ``Reconciling`` while work is under way, ``Ready``
+when it serves as declared. ``lastTransitionTime`` moves only when a condition's status changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from evolved_operator.problems import Problem
 
 Verdict = tuple[str, str, str]  # (status, reason, message)
+TYPES = ("Ready", "Reconciling", "Stalled")
+MAX_MESSAGE = 32768  # the CRD's bound on condition messages
 
 
 @dataclass(frozen=True)
 class VariantObservation:
+    """One variant's Deployment as observed; ``desired_replicas`` is None when it does not exist."""
+
     name: str
-    desired_replicas: int | None  # None: the Deployment does not exist yet
+    desired_replicas: int | None
     replicas: int = 0
     ready: int = 0
     updated: int = 0
     available: int = 0
-    current: bool = False  # the Deployment carries the spec last applied and its controller has seen it
+    current: bool = False  # its controller has seen the spec the operator last applied
     deadline_exceeded: bool = False
+
+    def rolled_out(self) -> bool:
+        """Every desired pod runs the current template and is available; no old pod is left."""
+        want = self.desired_replicas
+        if want is None or not self.current:
+            return False
+        return self.updated == want and self.replicas == want and self.available == want
 
 
 @dataclass(frozen=True)
 class Observation:
+    """What the conditions are computed from.
+
+    ``problems`` are the reconciler's semantic findings (missing ConfigMap or key, sha256
+    mismatch, missing Secret, failing program check); ``pending`` names children not applied
+    yet; ``apply_error`` is the last failed write (retried, so not a stall).
+    """
+
     generation: int
-    problems: list[Problem] = field(default_factory=list)
-    variants: list[VariantObservation] = field(default_factory=list)
-    children_current: bool = True  # every desired child exists with the last applied content
-    apply_error: str | None = None  # the last write failed (transient: retried with backoff)
+    variants: Sequence[VariantObservation] = ()
+    problems: Sequence[Problem] = ()
+    pending: Sequence[str] = ()
+    apply_error: str | None = None
 
 
 Policy = Callable[[Observation], Verdict | None]
-
-
-def rolled_out(v: VariantObservation) -> bool:
-    if v.desired_replicas is None or not v.current:
-        return False
-    want = v.desired_replicas
-    return v.updated >= want and v.replicas == v.updated and v.available >= want and v.ready >= want
 
 
 # -- Stalled ------------------------------------------------------------------------------------
@@ -82,16 +94,22 @@ def reconciling_after_error(o: Observation) -> Verdict | None:
 
 
 def reconciling_children(o: Observation) -> Verdict | None:
-    if o.children_current:
+    if not o.pending:
         return None
-    return ("True", "ApplyingChildren", "creating or updating the pipeline's objects")
+    return ("True", "ApplyingChildren", f"creating or updating {', '.join(o.pending)}")
 
 
 def reconciling_rollout(o: Observation) -> Verdict | None:
-    pending = [v for v in o.variants if not rolled_out(v)]
+    pending = [v for v in o.variants if not v.rolled_out()]
     if not pending:
         return None
-    detail = ", ".join(f"{v.name} {v.ready}/{v.desired_replicas or 0} ready, {v.updated} updated" for v in pending)
+    detail = ", ".join(
+        f"{v.name} (no Deployment yet)"
+        if v.desired_replicas is None
+        else f"{v.name} {v.updated}/{v.desired_replicas} updated, {v.available} available"
+        + ("" if v.current else ", new spec not yet observed")
+        for v in pending
+    )
     return ("True", "RollingOut", f"waiting for variants: {detail}")
 
 
@@ -99,57 +117,62 @@ def reconciled(o: Observation) -> Verdict | None:
     return ("False", "Reconciled", "every variant runs its declared programs")
 
 
-# -- Ready --------------------------------------------------------------------------------------
+# -- Ready (decided from the other two) -------------------------------------------------------
 
 
-def chain(policies: list[Policy], o: Observation) -> Verdict:
+def chain(policies: Sequence[Policy], o: Observation) -> Verdict:
     for policy in policies:
         verdict = policy(o)
         if verdict is not None:
             return verdict
-    raise ValueError("a policy chain must end with a catch-all")
+    raise ValueError("a policy chain must end with a policy that always decides")
 
 
-STALLED: list[Policy] = [stalled_by_problems, stalled_by_deadline, not_stalled]
-RECONCILING: list[Policy] = [reconciling_after_error, reconciling_children, reconciling_rollout, reconciled]
+STALLED: tuple[Policy, ...] = (stalled_by_problems, stalled_by_deadline, not_stalled)
+RECONCILING: tuple[Policy, ...] = (reconciling_after_error, reconciling_children, reconciling_rollout, reconciled)
 
 
-def compute(o: Observation) -> dict[str, Verdict]:
-    """Condition type -> verdict. When stalled, Reconciling is False (no progress is being made)."""
+def evaluate(o: Observation) -> dict[str, Verdict]:
+    """Condition type -> verdict. When stalled, Reconciling is False: no progress is being made."""
     stalled = chain(STALLED, o)
     if stalled[0] == "True":
-        reconciling: Verdict = ("False", stalled[1], "blocked: " + stalled[2])
-        ready: Verdict = ("False", stalled[1], stalled[2])
+        return {
+            "Ready": ("False", stalled[1], stalled[2]),
+            "Reconciling": ("False", stalled[1], "blocked: " + stalled[2]),
+            "Stalled": stalled,
+        }
+    reconciling = chain(RECONCILING, o)
+    if reconciling[0] == "True":
+        ready: Verdict = ("False", reconciling[1], reconciling[2])
     else:
-        reconciling = chain(RECONCILING, o)
-        if reconciling[0] == "True":
-            ready = ("False", reconciling[1], reconciling[2])
-        else:
-            total = sum(v.ready for v in o.variants)
-            ready = ("True", "AllVariantsAvailable", f"{len(o.variants)} variant(s), {total} ready replica(s)")
+        total = sum(v.ready for v in o.variants)
+        ready = ("True", "AllVariantsAvailable", f"{len(o.variants)} variant(s), {total} ready replica(s)")
     return {"Ready": ready, "Reconciling": reconciling, "Stalled": stalled}
 
 
 def merge(
-    previous: list[dict[str, Any]], verdicts: dict[str, Verdict], generation: int, now: str
+    previous: Sequence[Mapping[str, Any]], verdicts: Mapping[str, Verdict], generation: int, now: str
 ) -> list[dict[str, Any]]:
-    """metav1.Conditions: lastTransitionTime moves only when a condition's status changes."""
+    """metav1.Conditions in a fixed order; ``lastTransitionTime`` moves only when a status changes."""
     before = {c.get("type"): c for c in previous}
     out = []
-    for kind in ("Ready", "Reconciling", "Stalled"):
+    for kind in TYPES:
         status, reason, message = verdicts[kind]
         old = before.get(kind, {})
-        changed = old.get("status") != status
+        kept = old.get("lastTransitionTime") if old.get("status") == status else None
         out.append(
             {
                 "type": kind,
                 "status": status,
                 "reason": reason,
-                "message": message,
+                "message": message[:MAX_MESSAGE],
                 "observedGeneration": generation,
-                "lastTransitionTime": now
-                if changed or not old.get("lastTransitionTime")
-                else old["lastTransitionTime"],
+                "lastTransitionTime": kept or now,
             }
         )
     return out
+
+
+def compute_conditions(o: Observation, previous: Sequence[Mapping[str, Any]], now: str) -> list[dict[str, Any]]:
+    """The three conditions for ``o``, keeping the transition times of ``previous`` where due."""
+    return merge(previous, evaluate(o), o.generation, now)

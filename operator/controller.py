@@ -17,12 +17,21 @@ from typing import Any
 
 from evolved_operator.apply_plan import plan
 from evolved_operator.cache import ChildCache, PipelineKey
-from evolved_operator.desired import Desired, build_desired, owner_of
-from evolved_operator.inputs import needs_inputs, parse_spec, resolve_inputs
+from evolved_operator.desired import Desired, build_desired, pipeline_input
+from evolved_operator.inputs import needs_inputs, resolve_inputs
 from evolved_operator.kube import Kube
 from evolved_operator.problems import Problem
 from evolved_operator.program_check import ProgramChecker
-from evolved_operator.status import compute_status, first_visit, now, update
+from evolved_operator.render import PipelineInput, child_name
+from evolved_operator.status import (
+    DeploymentState,
+    compute_status,
+    first_visit,
+    invalid_spec_status,
+    now,
+    status_patch_needed,
+    transition_events,
+)
 
 log = logging.getLogger("evolved_operator")
 
@@ -41,6 +50,7 @@ class PipelineMemory:
     apply_error: str | None = None
     failures: int = 0
     desired_hashes: dict[tuple[str, str], str] = field(default_factory=dict)
+    pipeline: PipelineInput | None = None  # the spec as last reconciled (None: the models reject it)
 
 
 @dataclass
@@ -137,6 +147,7 @@ class Controller:
                 body["status"] = {**previous, **patch}
             inputs = await resolve_inputs(body, self.kube, self.checker)
             memory.references = inputs.references
+            memory.pipeline = pipeline_input(body, inputs)
             desired: Desired = build_desired(body, inputs)
             memory.problems = list(desired.problems)
             if desired.problems:
@@ -183,25 +194,47 @@ class Controller:
 
     async def _write_status(self, key: PipelineKey, body: dict[str, Any]) -> None:
         memory = self.memory[key]
-        spec, _ = parse_spec(body)
         previous = dict(body.get("status") or {})
-        status = compute_status(
-            owner_of(body),
-            spec,
-            memory.reconciled_generation or 0,
-            self.cache.children(key),
-            memory.desired_hashes,
-            memory.problems,
-            previous,
-            now(),
-            memory.apply_error,
-        )
-        change = update(previous, status)
-        if change.patch is not None:
-            await self.kube.patch_status(key[0], key[1], change.patch)
-            body["status"] = {**previous, **change.patch}
-        for event_type, reason, message in change.events:
-            await self._event(body, event_type, reason, message)
+        pipeline = memory.pipeline
+        if pipeline is None:
+            status = invalid_spec_status(memory.reconciled_generation or 0, memory.problems, previous, now())
+        else:
+            status = compute_status(
+                pipeline,
+                self._deployments(key, pipeline),
+                memory.problems,
+                previous,
+                now(),
+                pending=self._pending_children(key, memory),
+                apply_error=memory.apply_error,
+            )
+        if status_patch_needed(previous, status):
+            await self.kube.patch_status(key[0], key[1], status)
+            merged = {**previous, **status}
+            body["status"] = {k: v for k, v in merged.items() if v is not None}
+            for event_type, reason, message in transition_events(previous, status):
+                await self._event(body, event_type, reason, message)
+
+    def _deployments(self, key: PipelineKey, pipeline: PipelineInput) -> dict[str, DeploymentState]:
+        """Variant name -> the summary of its Deployment, from the informer cache."""
+        children = self.cache.children(key)
+        out: dict[str, DeploymentState] = {}
+        for variant in pipeline.spec.variants:
+            child = children.get(("Deployment", child_name(pipeline.name, variant.name)))
+            if child is not None and child.deployment is not None:
+                out[variant.name] = child.deployment
+        return out
+
+    def _pending_children(self, key: PipelineKey, memory: PipelineMemory) -> list[str]:
+        """Children whose applied content the watch has not shown yet (``Kind/name``)."""
+        if memory.problems:
+            return []
+        children = self.cache.children(key)
+        return [
+            f"{kind}/{name}"
+            for (kind, name), digest in sorted(memory.desired_hashes.items())
+            if (child := children.get((kind, name))) is None or child.applied_hash != digest
+        ]
 
     async def _event(self, body: dict[str, Any], event_type: str, reason: str, message: str) -> None:
         try:

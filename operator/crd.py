@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from evolved_operator.api import EvolvedPipelineSpec, EvolvedPipelineStatus
+from evolved_operator.api import EvolvedPipeline
 from evolved_operator.constants import CATEGORY, GROUP, KIND, PLURAL, SHORT_NAME, SINGULAR, VERSION
 
 CRD_PATH = Path(__file__).resolve().parent.parent / "crds" / f"{PLURAL}.{GROUP}.yaml"
@@ -30,6 +30,8 @@ _KEEP = {
     "maxLength",
     "minItems",
     "maxItems",
+    "minProperties",
+    "maxProperties",
     "format",
 }
 
@@ -96,18 +98,6 @@ def _strip_object_defaults(node: dict[str, Any]) -> None:
         _strip_object_defaults(node["items"])
 
 
-# Children are named <pipeline>-<variant>, and Services need DNS-1035 labels of at most 63 characters.
-NAME_RULES = [
-    {
-        "rule": "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",
-        "message": "pipeline name must be a DNS-1035 label (lower case letters, digits and '-', starting with a letter)",
-    },
-    {
-        "rule": "self.spec.variants.all(v, size(self.metadata.name) + size(v.name) <= 62)",
-        "message": "pipeline and variant names together must be at most 62 characters (children are named <pipeline>-<variant>)",
-    },
-]
-
 PRINTER_COLUMNS = [
     {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
     {"name": "Stable", "type": "string", "jsonPath": ".status.stable"},
@@ -118,14 +108,26 @@ PRINTER_COLUMNS = [
 
 
 def crd() -> dict[str, Any]:
-    spec = _schema_of(EvolvedPipelineSpec)
-    status = _schema_of(EvolvedPipelineStatus)
-    _strip_object_defaults(spec)
-    _strip_object_defaults(status)
-    spec["description"] = EvolvedPipelineSpec.__doc__
-    status["description"] = EvolvedPipelineStatus.__doc__
+    """The CustomResourceDefinition, as a plain dict."""
+    root = _schema_of(EvolvedPipeline)
+    _strip_object_defaults(root)
+    properties = root["properties"]
+    status = properties["status"]
     status["properties"]["conditions"]["x-kubernetes-list-type"] = "map"
     status["properties"]["conditions"]["x-kubernetes-list-map-keys"] = ["type"]
+    schema = {
+        "type": "object",
+        "description": root["description"],
+        "required": ["spec"],
+        "x-kubernetes-validations": root["x-kubernetes-validations"],
+        "properties": {
+            "apiVersion": {"type": "string", "description": properties["apiVersion"]["description"]},
+            "kind": {"type": "string", "description": properties["kind"]["description"]},
+            "metadata": {"type": "object"},
+            "spec": properties["spec"],
+            "status": status,
+        },
+    }
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -151,21 +153,7 @@ def crd() -> dict[str, Any]:
                     "storage": True,
                     "subresources": {"status": {}},
                     "additionalPrinterColumns": PRINTER_COLUMNS,
-                    "schema": {
-                        "openAPIV3Schema": {
-                            "type": "object",
-                            "x-kubernetes-validations": NAME_RULES,
-                            "description": "An evolved LLM pipeline: variants of evolved programs served by the shared runtime.",
-                            "required": ["spec"],
-                            "properties": {
-                                "apiVersion": {"type": "string"},
-                                "kind": {"type": "string"},
-                                "metadata": {"type": "object"},
-                                "spec": spec,
-                                "status": status,
-                            },
-                        }
-                    },
+                    "schema": {"openAPIV3Schema": schema},
                 }
             ],
         },

@@ -9,11 +9,12 @@ from evolved_operator.apply_plan import content_hash, key_of
 from evolved_operator.cache import ChildKey
 from evolved_operator.inputs import Inputs
 from evolved_operator.problems import Problem
-from evolved_operator.render import Owner, render_all
+from evolved_operator.render import PipelineInput, program_hashes, render_all
 
 
 @dataclass(frozen=True)
 class Desired:
+    pipeline: PipelineInput | None = None  # None when the inputs have problems
     objects: list[dict[str, Any]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     program_hashes: dict[str, str] = field(default_factory=dict)
@@ -22,13 +23,23 @@ class Desired:
         return {key_of(obj): content_hash(obj) for obj in self.objects}
 
 
-def owner_of(body: dict[str, Any]) -> Owner:
+def pipeline_input(body: dict[str, Any], inputs: Inputs) -> PipelineInput | None:
+    """The builders' view of ``body`` with its resolved programs (None when the spec is invalid)."""
+    if inputs.spec is None:
+        return None
     meta = body["metadata"]
-    return Owner(name=str(meta["name"]), namespace=str(meta["namespace"]), uid=str(meta["uid"]))
+    return PipelineInput(
+        name=str(meta["name"]),
+        namespace=str(meta["namespace"]),
+        uid=str(meta["uid"]),
+        generation=int(meta.get("generation") or 0),
+        spec=inputs.spec,
+        programs=inputs.programs,
+    )
 
 
 def build_desired(body: dict[str, Any], inputs: Inputs) -> Desired:
-    if inputs.problems or inputs.spec is None:
+    pipeline = pipeline_input(body, inputs)
+    if inputs.problems or pipeline is None:
         return Desired(problems=list(inputs.problems))
-    rendered = render_all(owner_of(body), inputs.spec, inputs.programs)
-    return Desired(objects=rendered.objects, program_hashes=rendered.program_hashes)
+    return Desired(pipeline=pipeline, objects=render_all(pipeline), program_hashes=program_hashes(pipeline))

@@ -1,159 +1,224 @@
-"""Pure: observed children -> the pipeline's status, and whether it must be written.
+"""Pure: observed children -> the pipeline's status, whether to write it, and the events it deserves.
 
-The status is written only when it differs from what the object holds (lastTransitionTime
-moves only with a condition's status), so resyncs write nothing.
+The reconciler summarizes each variant's Deployment with :func:`observe_deployment` (a small
+record, cheap to keep in memory), then calls :func:`compute_status`; it writes the result only
+when :func:`status_patch_needed` says so, so resyncs write nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from evolved_operator import conditions
-from evolved_operator.api import EvolvedPipelineSpec
-from evolved_operator.cache import Child, ChildKey
-from evolved_operator.constants import ANNOTATION_PROGRAM_HASH
+from evolved_operator.api import Variant
+from evolved_operator.constants import ANNOTATION_CONTENT_HASH, ANNOTATION_PROGRAM_HASH
 from evolved_operator.problems import Problem
-from evolved_operator.render.meta import Owner, child_name
+from evolved_operator.render.deployment import CONTAINER, render_deployment
+from evolved_operator.render.pipeline import PipelineInput, UnresolvedProgram
 
 Event = tuple[str, str, str]  # (type, reason, message)
 
 
 @dataclass(frozen=True)
-class StatusUpdate:
-    patch: dict[str, Any] | None
-    events: list[Event] = field(default_factory=list)
+class DeploymentState:
+    """What status needs of one observed Deployment."""
+
+    generation: int = 0
+    observed_generation: int = 0
+    spec_replicas: int | None = None
+    replicas: int = 0
+    ready: int = 0
+    updated: int = 0
+    available: int = 0
+    image: str = ""
+    program_hash: str = ""
+    content_hash: str = ""
+    deadline_exceeded: bool = False
 
 
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _int(mapping: Mapping[str, Any], key: str) -> int:
+    value = mapping.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _int(status: dict[str, Any], key: str) -> int:
-    value = status.get(key)
-    return int(value) if isinstance(value, int) else 0
+def observe_deployment(obj: Mapping[str, Any]) -> DeploymentState:
+    """A Deployment as read from the API (or a watch event) -> :class:`DeploymentState`."""
+    spec = obj.get("spec") or {}
+    status = obj.get("status") or {}
+    template = spec.get("template") or {}
+    annotations = (template.get("metadata") or {}).get("annotations") or {}
+    containers = (template.get("spec") or {}).get("containers") or []
+    image = next((str(c.get("image", "")) for c in containers if c.get("name") == CONTAINER), "")
+    replicas = spec.get("replicas")
+    return DeploymentState(
+        generation=_int(obj.get("metadata") or {}, "generation"),
+        observed_generation=_int(status, "observedGeneration"),
+        spec_replicas=replicas if isinstance(replicas, int) else None,
+        replicas=_int(status, "replicas"),
+        ready=_int(status, "readyReplicas"),
+        updated=_int(status, "updatedReplicas"),
+        available=_int(status, "availableReplicas"),
+        image=image,
+        program_hash=str(annotations.get(ANNOTATION_PROGRAM_HASH, "")),
+        content_hash=str(annotations.get(ANNOTATION_CONTENT_HASH, "")),
+        deadline_exceeded=any(
+            c.get("type") == "Progressing" and c.get("reason") == "ProgressDeadlineExceeded"
+            for c in status.get("conditions") or []
+        ),
+    )
 
 
-def observe_variant(name: str, deployment: Child | None, applied_hash: str | None) -> conditions.VariantObservation:
+def _desired_template_hash(pipeline: PipelineInput, variant: Variant) -> str | None:
+    try:
+        rendered = render_deployment(pipeline, variant)
+    except UnresolvedProgram:
+        return None  # the reconciler reports it as a problem; status cannot say what is desired
+    return str(rendered["spec"]["template"]["metadata"]["annotations"][ANNOTATION_CONTENT_HASH])
+
+
+def observe_variant(
+    pipeline: PipelineInput, variant: Variant, deployment: DeploymentState | None
+) -> conditions.VariantObservation:
+    """Whether the Deployment runs what the spec declares: its controller saw its last change, its
+    pod template carries the desired content hash and (without an HPA) the declared replicas."""
     if deployment is None:
-        return conditions.VariantObservation(name=name, desired_replicas=None)
-    s = deployment.status
-    deadline = any(
-        c.get("type") == "Progressing" and c.get("reason") == "ProgressDeadlineExceeded"
-        for c in s.get("conditions", [])
+        return conditions.VariantObservation(name=variant.name, desired_replicas=None)
+    if variant.autoscaling is not None:
+        want = deployment.spec_replicas if deployment.spec_replicas is not None else variant.desired_replicas()
+        replicas_declared = True
+    else:
+        want = variant.desired_replicas()
+        replicas_declared = deployment.spec_replicas == want
+    desired_hash = _desired_template_hash(pipeline, variant)
+    current = (
+        deployment.observed_generation >= deployment.generation
+        and replicas_declared
+        and (desired_hash is None or deployment.content_hash == desired_hash)
     )
     return conditions.VariantObservation(
-        name=name,
-        desired_replicas=deployment.spec_replicas if deployment.spec_replicas is not None else 1,
-        replicas=_int(s, "replicas"),
-        ready=_int(s, "readyReplicas"),
-        updated=_int(s, "updatedReplicas"),
-        available=_int(s, "availableReplicas"),
-        current=(applied_hash is None or deployment.applied_hash == applied_hash)
-        and _int(s, "observedGeneration") >= deployment.generation,
-        deadline_exceeded=deadline,
+        name=variant.name,
+        desired_replicas=want,
+        replicas=deployment.replicas,
+        ready=deployment.ready,
+        updated=deployment.updated,
+        available=deployment.available,
+        current=current,
+        deadline_exceeded=deployment.deadline_exceeded,
     )
 
 
 def compute_status(
-    owner: Owner,
-    spec: EvolvedPipelineSpec | None,
-    generation: int,
-    children: dict[ChildKey, Child],
-    desired_hashes: dict[ChildKey, str],
-    problems: list[Problem],
-    previous: dict[str, Any],
-    timestamp: str,
+    pipeline: PipelineInput,
+    deployments: Mapping[str, DeploymentState],
+    problems: Sequence[Problem],
+    previous: Mapping[str, Any],
+    now: str,
+    *,
+    pending: Sequence[str] = (),
     apply_error: str | None = None,
 ) -> dict[str, Any]:
-    variants_status: list[dict[str, Any]] = []
-    observations: list[conditions.VariantObservation] = []
-    for variant in spec.variants if spec is not None else []:
-        key = ("Deployment", child_name(owner, variant.name))
-        deployment = children.get(key)
-        observation = observe_variant(variant.name, deployment, desired_hashes.get(key))
-        observations.append(observation)
-        template = deployment.annotations if deployment is not None else {}
-        variants_status.append(
+    """The full status. ``deployments`` maps variant name -> its observed Deployment (absent: not
+    created yet); ``previous`` is the status the object holds (for transition times); ``pending``
+    names children not applied yet; ``apply_error`` is the last failed write."""
+    variants: list[dict[str, Any]] = []
+    observations = []
+    for variant in pipeline.spec.variants:
+        deployment = deployments.get(variant.name)
+        observations.append(observe_variant(pipeline, variant, deployment))
+        seen = deployment or DeploymentState()
+        variants.append(
             {
                 "name": variant.name,
                 "role": variant.role,
-                "replicas": observation.replicas,
-                "readyReplicas": observation.ready,
-                "updatedReplicas": observation.updated,
-                "programHash": template.get(ANNOTATION_PROGRAM_HASH, ""),
-                "image": spec.image.reference() if spec is not None else "",
+                "replicas": seen.replicas,
+                "readyReplicas": seen.ready,
+                "updatedReplicas": seen.updated,
+                "programHash": seen.program_hash,
+                "image": seen.image,
             }
         )
-    children_current = all(
-        (child := children.get(key)) is not None and child.applied_hash == wanted
-        for key, wanted in desired_hashes.items()
-    )
-    overall = conditions.Observation(
-        generation=generation,
-        problems=problems,
+    observation = conditions.Observation(
+        generation=pipeline.generation,
         variants=observations,
-        children_current=children_current or bool(problems),
+        problems=problems,
+        pending=pending,
         apply_error=apply_error,
     )
-    verdicts = conditions.compute(overall)
-    status: dict[str, Any] = {
+    return {
+        "observedGeneration": pipeline.generation,
+        "conditions": conditions.compute_conditions(observation, previous.get("conditions") or [], now),
+        "variants": variants,
+        "stable": pipeline.spec.stable().name,
+        "candidate": ",".join(v.name for v in pipeline.spec.candidates()) or None,
+    }
+
+
+def invalid_spec_status(
+    generation: int, problems: Sequence[Problem], previous: Mapping[str, Any], now: str
+) -> dict[str, Any]:
+    """The status of a pipeline whose spec the models reject (stored before the CRD had the rule):
+    Stalled with the problems; the variant fields of ``previous`` are left as they are."""
+    observation = conditions.Observation(generation=generation, problems=problems)
+    return {
         "observedGeneration": generation,
-        "conditions": conditions.merge(previous.get("conditions", []), verdicts, generation, timestamp),
-        "variants": variants_status,
+        "conditions": conditions.compute_conditions(observation, previous.get("conditions") or [], now),
     }
-    if spec is not None:
-        status["stable"] = spec.stable().name
-        status["candidate"] = ",".join(v.name for v in spec.candidates()) or None
-    return status
 
 
-def first_visit(previous: dict[str, Any], generation: int, timestamp: str) -> dict[str, Any]:
-    """Conditions written before any work on a new generation: Reconciling=True, the rest Unknown
-    unless known, so kstatus never reads an unhandled generation as Current."""
-    known = {c.get("type"): c for c in previous.get("conditions", [])}
-    verdicts: dict[str, conditions.Verdict] = {
+def status_patch_needed(previous: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether writing ``new`` (a merge patch: None deletes a field) changes what the object holds."""
+    for key, value in new.items():
+        if value is None:
+            if previous.get(key) is not None:
+                return True
+        elif previous.get(key) != value:
+            return True
+    return False
+
+
+def first_visit(previous: Mapping[str, Any], generation: int, now: str) -> dict[str, Any]:
+    """Conditions to write before slow work on a new generation: Reconciling=True, the others kept
+    or Unknown, so kstatus never reads an unhandled generation as current."""
+    known = {c.get("type"): c for c in previous.get("conditions") or []}
+
+    def kept(kind: str) -> conditions.Verdict:
+        if kind in known:
+            return (str(known[kind]["status"]), str(known[kind]["reason"]), str(known[kind].get("message", "")))
+        return ("Unknown", "Reconciling", "not handled yet")
+
+    verdicts = {
+        "Ready": kept("Ready"),
         "Reconciling": ("True", "Reconciling", f"handling generation {generation}"),
-        "Ready": (
-            (str(known["Ready"]["status"]), str(known["Ready"]["reason"]), str(known["Ready"].get("message", "")))
-            if "Ready" in known
-            else ("Unknown", "Reconciling", "not handled yet")
-        ),
-        "Stalled": ("Unknown", "Reconciling", "not handled yet")
-        if "Stalled" not in known
-        else (
-            str(known["Stalled"]["status"]),
-            str(known["Stalled"]["reason"]),
-            str(known["Stalled"].get("message", "")),
-        ),
+        "Stalled": kept("Stalled"),
     }
-    return {"conditions": conditions.merge(previous.get("conditions", []), verdicts, generation, timestamp)}
+    return {"conditions": conditions.merge(previous.get("conditions") or [], verdicts, generation, now)}
 
 
-def transition_events(previous: dict[str, Any], status: dict[str, Any]) -> list[Event]:
-    def cond(s: dict[str, Any], kind: str) -> dict[str, Any]:
-        return next((c for c in s.get("conditions", []) if c.get("type") == kind), {})
+def _condition(status: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
+    return next((c for c in status.get("conditions") or [] if c.get("type") == kind), {})
 
+
+def transition_events(previous: Mapping[str, Any], new: Mapping[str, Any]) -> list[Event]:
+    """Events for condition changes: each stall (Warning, its own reason), recovery, Ready, NotReady."""
     events: list[Event] = []
-    old_stalled, new_stalled = cond(previous, "Stalled"), cond(status, "Stalled")
+    old_stalled, new_stalled = _condition(previous, "Stalled"), _condition(new, "Stalled")
     if new_stalled.get("status") == "True" and (
         old_stalled.get("status") != "True" or old_stalled.get("reason") != new_stalled.get("reason")
     ):
-        events.append(("Warning", new_stalled["reason"], new_stalled["message"]))
+        events.append(("Warning", str(new_stalled["reason"]), str(new_stalled["message"])))
     if old_stalled.get("status") == "True" and new_stalled.get("status") != "True":
         events.append(("Normal", "Recovered", "the problem that stalled the pipeline is gone"))
-    old_ready, new_ready = cond(previous, "Ready"), cond(status, "Ready")
+    old_ready, new_ready = _condition(previous, "Ready"), _condition(new, "Ready")
     if new_ready.get("status") == "True" and old_ready.get("status") != "True":
-        events.append(("Normal", "Ready", new_ready["message"]))
+        events.append(("Normal", "Ready", str(new_ready["message"])))
     if old_ready.get("status") == "True" and new_ready.get("status") == "False" and new_stalled.get("status") != "True":
-        events.append(("Normal", "NotReady", new_ready["message"]))
+        events.append(("Normal", "NotReady", str(new_ready["message"])))
     return events
 
 
-def update(previous: dict[str, Any], status: dict[str, Any]) -> StatusUpdate:
-    """The patch to write (None when nothing changed) and the events the change deserves."""
-    comparable = {k: v for k, v in previous.items() if k in status}
-    if comparable == status and set(previous) >= set(status):
-        return StatusUpdate(patch=None)
-    return StatusUpdate(patch=status, events=transition_events(previous, status))
+def now() -> str:
+    """The current time as metav1.Time (RFC 3339, seconds)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

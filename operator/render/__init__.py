@@ -1,41 +1,51 @@
-"""Pure builders: the pipeline spec and resolved inputs in, plain dicts ready for server-side apply out."""
+"""Pure builders: a pipeline and its resolved programs in, plain dicts ready for server-side apply out.
+
+Every object has apiVersion, kind, metadata (name, namespace, labels, a controller owner
+reference to the EvolvedPipeline) and the fields the operator owns; nothing else.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from evolved_operator.api import EvolvedPipelineSpec
-from evolved_operator.render.configmap import render_configmap
-from evolved_operator.render.deployment import program_hash, render_deployment
+from evolved_operator.render.configmap import render_configmap, runtime_config
+from evolved_operator.render.deployment import render_deployment, variant_program_hash
+from evolved_operator.render.entry_service import render_entry_service
 from evolved_operator.render.hpa import render_hpa
-from evolved_operator.render.meta import Owner
+from evolved_operator.render.labels import child_name, owner_reference
 from evolved_operator.render.pdb import render_pdb
+from evolved_operator.render.pipeline import PipelineInput, UnresolvedProgram
 from evolved_operator.render.service import render_service
 
 
-@dataclass(frozen=True)
-class Rendered:
-    objects: list[dict[str, Any]]
-    program_hashes: dict[str, str]  # variant -> hash of its programs
-
-
-def render_all(owner: Owner, spec: EvolvedPipelineSpec, programs: dict[str, dict[str, str]]) -> Rendered:
-    """``programs`` maps variant -> component -> source for inline and ConfigMap programs."""
+def render_all(pipeline: PipelineInput) -> list[dict[str, Any]]:
+    """Every child of the pipeline: per variant a ConfigMap, Deployment, Service, PodDisruptionBudget
+    and (with autoscaling) an HPA; then the entry Service. Raises UnresolvedProgram when a ConfigMap
+    program is missing from ``pipeline.programs``."""
     objects: list[dict[str, Any]] = []
-    hashes: dict[str, str] = {}
-    for variant in spec.variants:
-        configmap = render_configmap(owner, spec, variant, programs.get(variant.name, {}))
-        objects.append(configmap)
-        objects.append(render_deployment(owner, spec, variant, configmap))
-        objects.append(render_service(owner, variant.name))
-        hpa = render_hpa(owner, variant)
+    for variant in pipeline.spec.variants:
+        objects.append(render_configmap(pipeline, variant))
+        objects.append(render_deployment(pipeline, variant))
+        objects.append(render_service(pipeline, variant))
+        hpa = render_hpa(pipeline, variant)
         if hpa is not None:
             objects.append(hpa)
-        objects.append(render_pdb(owner, variant))
-        hashes[variant.name] = program_hash(configmap, variant)
-    objects.append(render_service(owner, None))
-    return Rendered(objects=objects, program_hashes=hashes)
+        objects.append(render_pdb(pipeline, variant))
+    objects.append(render_entry_service(pipeline))
+    return objects
 
 
-__all__ = ["Owner", "Rendered", "render_all"]
+def program_hashes(pipeline: PipelineInput) -> dict[str, str]:
+    """Variant -> hash of its programs (as set in EVOLVED_PROGRAM_HASH and reported in status)."""
+    return {v.name: variant_program_hash(pipeline, v) for v in pipeline.spec.variants}
+
+
+__all__ = [
+    "PipelineInput",
+    "UnresolvedProgram",
+    "child_name",
+    "owner_reference",
+    "program_hashes",
+    "render_all",
+    "runtime_config",
+]

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from evolved_operator.api import Variant
-from evolved_operator.render.meta import Owner, metadata, selector
+from evolved_operator.render.labels import metadata, selector
+from evolved_operator.render.pipeline import PipelineInput
 
 
-def render_pdb(owner: Owner, variant: Variant) -> dict[str, Any]:
-    """maxUnavailable 1: a drain never takes a variant's pods down together, and never blocks for ever
-    (a one-replica variant can still be evicted, unlike minAvailable 1)."""
+def render_pdb(pipeline: PipelineInput, variant: Variant) -> dict[str, Any]:
+    """``maxUnavailable: 1``: a drain never takes a variant's pods down together, and never blocks
+    for ever (a one-replica variant can still be evicted, unlike with ``minAvailable: 1``)."""
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": metadata(owner, variant.name, "disruption-budget"),
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(owner, variant.name)}},
+        "metadata": metadata(pipeline, variant, "disruption-budget"),
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector(pipeline.name, variant.name)}},
     }

@@ -16,9 +16,10 @@ from starlette.responses import Response, StreamingResponse
 from evolved_runtime import logs, metrics
 from evolved_runtime.api.errors import openai_error
 from evolved_runtime.api.health import state_of
+from evolved_runtime.errors import ServiceError
 from evolved_runtime.limits import check_messages
 from evolved_runtime.llm.base import LLMError
-from evolved_runtime.pipeline import ChatTurn, PipelineError, PipelineResult
+from evolved_runtime.pipeline import ChatTurn, PipelineResult
 from evolved_runtime.state import RuntimeState
 
 router = APIRouter()
@@ -86,7 +87,7 @@ async def _sse(rid: str, model: str, result: PipelineResult, done: Any) -> Async
                     yield _chunk(rid, model, {"content": delta}, None)
             except LLMError as exc:
                 status = str(exc.status)
-                err = {"error": {"message": exc.message, "type": "server_error", "code": exc.code}}
+                err = {"error": {"message": exc.message, "type": exc.type, "code": exc.code}}
                 yield b"data: " + orjson.dumps(err) + b"\n\n"
                 return
         elif result.content:
@@ -138,12 +139,10 @@ async def handle(state: RuntimeState, payload: bytes, request_id: str | None) ->
 
     try:
         result = await state.pipeline.run(turns, stream=body.stream, request_id=rid, params=params)
-    except (PipelineError, LLMError) as exc:
+    except ServiceError as exc:
         finish(str(exc.status))
         log.info("request failed", extra={"fields": {"status": exc.status, "code": exc.code}})
-        headers = {"Retry-After": exc.retry_after} if isinstance(exc, LLMError) and exc.retry_after else None
-        kind = exc.type if isinstance(exc, PipelineError) else None
-        return openai_error(exc.status, exc.message, exc.code, kind, headers=headers)
+        return openai_error(exc.status, exc.message, exc.code, exc.type, exc.headers())
     except BaseException:
         finish("500")
         raise

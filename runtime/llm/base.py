@@ -7,6 +7,8 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from evolved_runtime.errors import ServiceError
+
 
 class LLMReply(BaseModel):
     content: str
@@ -14,15 +16,11 @@ class LLMReply(BaseModel):
     usage: dict[str, int] = Field(default_factory=dict)
 
 
-class LLMError(Exception):
+class LLMError(ServiceError):
     """An upstream failure, already mapped to the OpenAI-style error the caller gets."""
 
     def __init__(self, status: int, code: str, message: str, retry_after: str | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
+        super().__init__(status, code, message, retry_after=retry_after)
 
 
 class ChatLLM(Protocol):

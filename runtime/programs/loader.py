@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import itertools
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,41 +28,58 @@ class ProgramLoadError(Exception):
 
 
 def resolve_paths(programs_dir: str | Path | None, program_paths: dict[str, str] | None = None) -> dict[str, Path]:
-    """Component -> the file it is loaded from (explicit path, then the directory, then the default)."""
+    """Component -> the file it is loaded from: an explicit path, else ``<dir>/<component>.py``
+    if it exists, else the package's default."""
     paths = program_paths or {}
     out: dict[str, Path] = {}
     for component in COMPONENTS:
+        candidate = Path(programs_dir) / f"{component}.py" if programs_dir is not None else None
         if component in paths:
             out[component] = Path(paths[component])
-        elif programs_dir is not None and (Path(programs_dir) / f"{component}.py").is_file():
-            out[component] = Path(programs_dir) / f"{component}.py"
+        elif candidate is not None and candidate.is_file():
+            out[component] = candidate
         else:
             out[component] = DEFAULTS_DIR / f"{component}.py"
     return out
 
 
-def load_module(component: str, path: Path) -> ModuleType:
+def is_default_path(path: Path) -> bool:
+    return path.resolve().parent == DEFAULTS_DIR
+
+
+def read_source(component: str, path: Path) -> bytes:
     try:
-        source = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise ProgramLoadError(component, f"cannot read {path}: {exc.strerror}") from exc
-    spec = importlib.util.spec_from_file_location(f"evolved_program_{component}_{next(_counter)}", path)
-    if spec is None or spec.loader is None:
-        raise ProgramLoadError(component, f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
+
+
+def load_module(component: str, path: Path, source: bytes | None = None) -> ModuleType:
+    """Import one program file as a fresh module and check its functions exist."""
+    source = read_source(component, path) if source is None else source
     try:
-        compile(source, str(path), "exec")
+        code = compile(source, str(path), "exec")
     except SyntaxError as exc:
         raise ProgramLoadError(component, f"syntax error at line {exc.lineno}: {exc.msg}") from exc
+    except ValueError as exc:  # e.g. null bytes
+        raise ProgramLoadError(component, f"cannot compile: {exc}") from exc
+    name = f"evolved_program_{component}_{next(_counter)}"
+    module = ModuleType(name)
+    module.__file__ = str(path)
+    sys.modules[name] = module  # dataclasses and typing look their module up here
     try:
-        spec.loader.exec_module(module)
+        exec(code, module.__dict__)
     except MemoryError as exc:
+        del sys.modules[name]
         raise ProgramLoadError(component, "ran out of memory while importing (allocates without bound?)") from exc
-    except Exception as exc:
+    except BaseException as exc:
+        del sys.modules[name]
+        if isinstance(exc, KeyboardInterrupt):
+            raise
         raise ProgramLoadError(component, f"import raised {type(exc).__name__}: {exc}") from exc
-    for name in REQUIRED[component]:
-        if not callable(getattr(module, name, None)):
-            raise ProgramLoadError(component, f"missing function {name}()")
+    for function in REQUIRED[component]:
+        if not callable(getattr(module, function, None)):
+            raise ProgramLoadError(component, f"missing function {function}()")
     return module
 
 
@@ -73,24 +90,37 @@ class ProgramSet:
     route: Callable[[str, dict[str, Any]], Any]
     translate: Callable[..., Any]
     get_profile: Callable[[str], Any]
-    list_profiles: Callable[[], list[str]]
+    list_profiles: Callable[[], Any]
     paths: dict[str, Path] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
+    defaults: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.defaults = frozenset(c for c, p in self.paths.items() if is_default_path(p))
 
     def is_default(self, component: str) -> bool:
-        """The package's own program (trusted, fast): the pipeline may call it on the event loop."""
-        path = self.paths.get(component)
-        return path is not None and path.parent == DEFAULTS_DIR
+        """The package's own program (trusted, quick): the pipeline may call it on the event loop."""
+        return component in self.defaults
 
 
 def load_programs(programs_dir: str | Path | None = None, program_paths: dict[str, str] | None = None) -> ProgramSet:
+    """Import the three components in this process; raises ProgramLoadError naming the component.
+
+    ``programs_dir`` None: the package defaults (the operator mounts ``/etc/evolved/programs`` and
+    names it in the config). Run ``check_programs`` first for files that are not trusted.
+    """
     paths = resolve_paths(programs_dir, program_paths)
-    modules = {component: load_module(component, path) for component, path in paths.items()}
+    modules: dict[str, ModuleType] = {}
+    hashes: dict[str, str] = {}
+    for component, path in paths.items():
+        source = read_source(component, path)
+        hashes[component] = hashlib.sha256(source).hexdigest()
+        modules[component] = load_module(component, path, source)
     return ProgramSet(
         route=modules["router"].route,
         translate=modules["translation"].translate,
         get_profile=modules["profiles"].get_profile,
         list_profiles=modules["profiles"].list_profiles,
         paths=paths,
-        hashes={c: hashlib.sha256(p.read_bytes()).hexdigest() for c, p in paths.items()},
+        hashes=hashes,
     )

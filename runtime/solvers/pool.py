@@ -4,13 +4,15 @@ Why not ``concurrent.futures.ProcessPoolExecutor``: when one of its processes di
 crash, the kernel's OOM killer) the whole executor is marked broken and every pending call
 fails, and it cannot stop one stuck call. Here each worker owns a pipe; a call past its deadline
 gets its worker killed and replaced, a crash costs only that call, and the event loop waits on
-the pipe's file descriptor (no thread per call).
+the pipe's file descriptor (no thread per call). Workers come from a forkserver that has
+already imported Z3 and Clingo, so a replacement is ready in tens of milliseconds.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
 import os
 import resource
@@ -25,13 +27,17 @@ from evolved_runtime.solvers.portfolio import PortfolioOutcome, combine
 from evolved_runtime.symil.formal import AspTask, FormalTask, SmtLibTask
 
 SolveFn = Callable[[FormalTask, Backend, int], SolveOutcome]
-GRACE_MS = 250
+GRACE_MS = 250  # on top of the solver's own time limit, before the process is killed
 STARTUP_TIMEOUT_S = 60.0
+MAX_RESTART_DELAY_S = 5.0
+PRELOAD = ["evolved_runtime.solvers.z3_backend", "evolved_runtime.solvers.clingo_backend"]
 _WARM_UP = SmtLibTask(source="(declare-const x Int)\n(assert (> x 0))\n(check-sat)")
-_WARM_UP_ASP = AspTask(source="a. b :- a.")  # on top of the solver's own time limit, before the process is killed
+_WARM_UP_ASP = AspTask(source="a. b :- a.")
+log = logging.getLogger("evolved_runtime.solvers")
 
 
 def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int) -> None:
+    """One solver process: limit its address space, warm the solvers up, then serve calls forever."""
     limit = memory_mb * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -48,15 +54,19 @@ def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int) -> None:
         try:
             result: Any = fn(task, backend, timeout_ms)
         except MemoryError:
-            result = SolveOutcome(verdict="UNKNOWN", backend=backend, detail=f"memory limit of {memory_mb} MB exceeded")
+            result = _unknown(backend, f"memory limit of {memory_mb} MB exceeded")
         except Exception as exc:
-            result = SolveOutcome(
-                verdict="UNKNOWN", backend=backend, detail=f"solver raised {type(exc).__name__}: {exc}"
-            )
+            result = _unknown(backend, f"solver raised {type(exc).__name__}: {exc}")
         try:
             conn.send(result)
         except MemoryError:
-            conn.send(SolveOutcome(verdict="UNKNOWN", backend=backend, detail="memory limit exceeded"))
+            conn.send(_unknown(backend, f"memory limit of {memory_mb} MB exceeded"))
+        except Exception as exc:  # e.g. an outcome that does not pickle
+            conn.send(_unknown(backend, f"the solver's outcome could not be sent: {type(exc).__name__}"))
+
+
+def _unknown(backend: Backend, detail: str) -> SolveOutcome:
+    return SolveOutcome(verdict="UNKNOWN", backend=backend, detail=detail)
 
 
 @dataclass(eq=False)
@@ -64,64 +74,114 @@ class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: Connection
 
+    def kill(self) -> None:
+        """SIGKILL without waiting (the process may be stuck in native code)."""
+        pid = self.process.pid
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def reap(self) -> None:
+        """Wait for a killed process and free its pipe (blocking: call in a thread)."""
+        with contextlib.suppress(Exception):
+            self.process.join(timeout=5)
+            self.conn.close()
+
 
 class SolverPool:
-    """``size`` solver processes; ``solve`` and ``portfolio`` never raise for a well-formed task."""
+    """``size`` solver processes. ``solve`` and ``portfolio`` never raise for a well-formed task:
+    a timeout, a crash or the memory limit give an UNKNOWN outcome with the reason in ``detail``.
+
+    ``fn`` is the function each worker runs per call (default: the real back ends); it must be a
+    module-level function so the workers can import it.
+    """
 
     def __init__(self, size: int, timeout_ms: int, memory_mb: int, fn: SolveFn = solve_task) -> None:
+        if size < 1:
+            raise ValueError("a solver pool needs at least one process")
         self.size = size
         self.timeout_ms = timeout_ms
         self.memory_mb = memory_mb
+        self.replaced = 0
         self._fn = fn
         self._ctx = multiprocessing.get_context("forkserver")
+        self._ctx.set_forkserver_preload(PRELOAD)  # no effect once the forkserver runs; harmless
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
         self._workers: set[_Worker] = set()
-        self.replaced = 0
+        self._background: set[asyncio.Task[None]] = set()
         self._closed = False
-        self._starting: set[asyncio.Task[None]] = set()
+
+    # -- process management -------------------------------------------------------------
 
     def _spawn(self) -> _Worker:
+        """Start one process (blocking for a few ms: call in a thread)."""
         parent, child = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(target=_worker_main, args=(child, self._fn, self.memory_mb), daemon=True)
+        process = self._ctx.Process(
+            target=_worker_main, args=(child, self._fn, self.memory_mb), daemon=True, name="evolved-solver"
+        )
         process.start()
         child.close()
-        worker = _Worker(process=process, conn=parent)
+        return _Worker(process=process, conn=parent)
+
+    async def _add(self) -> None:
+        """Start a process, wait for it to load the solvers, then offer it to callers."""
+        worker = await asyncio.to_thread(self._spawn)
         self._workers.add(worker)
-        return worker
+        try:
+            message = await self._receive(worker, STARTUP_TIMEOUT_S)
+        except (TimeoutError, EOFError, OSError):
+            message = None
+        if message != "ready" or self._closed:
+            self._workers.discard(worker)
+            worker.kill()
+            await asyncio.to_thread(worker.reap)
+            if self._closed:
+                return
+            raise RuntimeError(f"a solver process did not start (exit code {worker.process.exitcode})")
+        self._idle.put_nowait(worker)
 
     async def start(self) -> None:
         """Start every process and wait until each has loaded the solvers (not charged to a call)."""
-        workers = await asyncio.to_thread(lambda: [self._spawn() for _ in range(self.size)])
-        for worker in workers:
-            await self._ready(worker)
-
-    async def _ready(self, worker: _Worker) -> None:
-        try:
-            await self._receive(worker, STARTUP_TIMEOUT_S)
-        except (TimeoutError, EOFError, OSError):
-            self._workers.discard(worker)
-            worker.process.kill()
-            raise RuntimeError("a solver process did not start") from None
-        self._idle.put_nowait(worker)
+        await asyncio.gather(*(self._add() for _ in range(self.size)))
 
     def healthy(self) -> bool:
+        """True while the pool is open and at least one solver process is alive."""
         return not self._closed and any(w.process.is_alive() for w in self._workers)
 
+    def busy(self) -> int:
+        """Processes in the pool that are running a call (or starting)."""
+        return len(self._workers) - self._idle.qsize()
+
     def _retire(self, worker: _Worker) -> None:
+        """Kill a worker whose state is unknown (stuck, crashed, cancelled) and start a replacement."""
         self._workers.discard(worker)
-        with contextlib.suppress(Exception):
-            if worker.process.is_alive() and worker.process.pid:
-                os.kill(worker.process.pid, signal.SIGKILL)
-            worker.process.join(timeout=1)
-            worker.conn.close()
-        if not self._closed:
-            self.replaced += 1
-            replacement = self._spawn()
-            task = asyncio.get_running_loop().create_task(self._ready(replacement))
-            self._starting.add(task)
-            task.add_done_callback(self._starting.discard)
+        worker.kill()
+        if self._closed:
+            return
+        self.replaced += 1
+        self._in_background(self._replace(worker))
+
+    async def _replace(self, dead: _Worker) -> None:
+        await asyncio.to_thread(dead.reap)
+        delay = 0.1
+        while not self._closed:
+            try:
+                await self._add()
+                return
+            except Exception as exc:
+                log.warning("could not replace a solver process (retrying in %.1fs): %s", delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RESTART_DELAY_S)
+
+    def _in_background(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- calls --------------------------------------------------------------------------
 
     async def _receive(self, worker: _Worker, deadline_s: float) -> Any:
+        """The worker's next message; the loop watches the pipe's fd instead of blocking on it."""
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = loop.create_future()
         fd = worker.conn.fileno()
@@ -137,38 +197,68 @@ class SolverPool:
             loop.remove_reader(fd)
         return worker.conn.recv()
 
-    async def solve(self, task: FormalTask, backend: Backend) -> SolveOutcome:
-        worker = await self._idle.get()
+    async def _finish_abandoned(self, worker: _Worker, deadline_s: float) -> None:
+        """A caller gave up (cancelled) mid-call: keep the worker if its answer still comes in time."""
         try:
-            worker.conn.send((task, backend, self.timeout_ms))
-            result = await self._receive(worker, (self.timeout_ms + GRACE_MS) / 1000)
+            await self._receive(worker, deadline_s)
+        except (TimeoutError, EOFError, OSError):
+            self._retire(worker)
+            return
+        if self._closed:
+            worker.kill()
+        else:
+            self._idle.put_nowait(worker)
+
+    async def solve(self, task: FormalTask, backend: Backend) -> SolveOutcome:
+        """Run ``task`` on ``backend`` in a free process (waiting for one if all are busy)."""
+        if self._closed:
+            return _unknown(backend, "the solver pool is shut down")
+        while True:
+            worker = await self._idle.get()
+            try:
+                worker.conn.send((task, backend, self.timeout_ms))
+                break
+            except OSError:  # the process died while idle (e.g. the OOM killer): use another
+                self._retire(worker)
+        deadline_s = (self.timeout_ms + GRACE_MS) / 1000
+        try:
+            result = await self._receive(worker, deadline_s)
         except TimeoutError:
             self._retire(worker)
-            return SolveOutcome(verdict="UNKNOWN", backend=backend, detail=f"timeout after {self.timeout_ms} ms")
-        except (EOFError, OSError, ConnectionError):
+            return _unknown(backend, f"timeout after {self.timeout_ms} ms; the solver process was replaced")
+        except (EOFError, OSError):
             self._retire(worker)
-            return SolveOutcome(
-                verdict="UNKNOWN", backend=backend, detail="the solver process crashed; it was replaced"
+            return _unknown(
+                backend, f"the solver process crashed (exit code {worker.process.exitcode}); it was replaced"
             )
+        except asyncio.CancelledError:
+            self._in_background(self._finish_abandoned(worker, deadline_s))
+            raise
         except BaseException:
-            self._retire(worker)  # cancelled mid-call: the worker's state is unknown
+            self._retire(worker)
             raise
         self._idle.put_nowait(worker)
         if not isinstance(result, SolveOutcome):
-            return SolveOutcome(verdict="UNKNOWN", backend=backend, detail="the solver returned no outcome")
+            return _unknown(backend, "the solver returned no outcome")
         return result
 
     async def portfolio(self, task: FormalTask) -> PortfolioOutcome:
+        """Every applicable solver on ``task`` at once, combined (agreement reported)."""
         backends = applicable_backends(task)
         outcomes = await asyncio.gather(*(self.solve(task, b) for b in backends))
         return combine(list(outcomes))
 
     async def close(self) -> None:
+        """Stop every process; later calls answer UNKNOWN."""
         self._closed = True
-        for worker in list(self._workers):
+        for task in list(self._background):
+            task.cancel()
+        workers = list(self._workers)
+        self._workers.clear()
+        for worker in workers:
             with contextlib.suppress(Exception):
                 worker.conn.close()
                 worker.process.terminate()
-        for worker in list(self._workers):
-            await asyncio.to_thread(worker.process.join, 2)
-        self._workers.clear()
+        await asyncio.gather(*(asyncio.to_thread(w.reap) for w in workers))
+        while not self._idle.empty():
+            self._idle.get_nowait()

@@ -16,7 +16,7 @@ def test_a_minimal_spec_gets_useful_defaults() -> None:
     s = EvolvedPipelineSpec.model_validate(MINIMAL)
     assert s.variants[0].role == "stable"
     assert s.variants[0].desired_replicas() == 1
-    assert s.image.reference() == "evolved-pipelines/runtime:0.1.0"
+    assert s.image.full_reference() == "evolved-pipelines/runtime:0.1.0"
     assert s.image.pull_policy == "IfNotPresent"
     assert (s.rolling_update.max_surge, s.rolling_update.max_unavailable) == ("25%", 0)
     assert (s.solver.timeout_ms, s.solver.memory_mb, s.solver.pool_size) == (2000, 512, 2)
@@ -90,13 +90,24 @@ def test_the_stable_and_candidate_variants_are_found_by_role() -> None:
     assert [v.name for v in s.candidates()] == ["a", "c"]
 
 
+DIGEST = "sha256:" + "0" * 64
+
+
 @pytest.mark.parametrize(
-    ("tag", "reference"),
-    [("1.2.3", "repo/x:1.2.3"), ("sha256:" + "0" * 64, "repo/x@sha256:" + "0" * 64)],
-    ids=["tag", "digest"],
+    ("image", "reference"),
+    [
+        ({"repository": "repo/x", "tag": "1.2.3"}, "repo/x:1.2.3"),
+        ({"repository": "repo/x", "tag": DIGEST}, f"repo/x@{DIGEST}"),
+        ({"repository": "registry.local:5000/repo/x"}, "registry.local:5000/repo/x:0.1.0"),
+        ({"tag": "2.0"}, "evolved-pipelines/runtime:2.0"),
+        ({"reference": f"registry.local/evolved/runtime:1.2@{DIGEST}"}, f"registry.local/evolved/runtime:1.2@{DIGEST}"),
+    ],
+    ids=["tag", "digest", "registry with a port, default tag", "default repository", "full reference"],
 )
-def test_an_image_reference_uses_a_tag_or_a_digest(tag: str, reference: str) -> None:
-    assert Image(repository="repo/x", tag=tag).reference() == reference
+def test_the_image_is_a_full_reference_or_a_repository_with_a_tag_or_digest(
+    image: dict[str, Any], reference: str
+) -> None:
+    assert Image.model_validate(image).full_reference() == reference
 
 
 def test_program_sources_are_listed_in_component_order() -> None:
@@ -108,3 +119,57 @@ def test_a_validation_error_names_the_field() -> None:
     with pytest.raises(pydantic.ValidationError) as caught:
         EvolvedPipelineSpec.model_validate({"variants": [{"name": "stable", "replicas": -1}]})
     assert caught.value.errors()[0]["loc"] == ("variants", 0, "replicas")
+
+
+RULES = {
+    "two stable variants": (
+        {"variants": [{"name": "a"}, {"name": "b"}]},
+        "exactly one variant must have role stable",
+    ),
+    "duplicate variant names": (
+        {"variants": [{"name": "a"}, {"name": "a", "role": "candidate"}]},
+        "variant names must be unique",
+    ),
+    "replicas with autoscaling": (
+        {"variants": [{"name": "a", "replicas": 2, "autoscaling": {"maxReplicas": 3}}]},
+        "set replicas or autoscaling, not both",
+    ),
+    "a program with two sources": (
+        {"variants": [{"name": "a", "programs": {"router": {"inline": "x", "path": "/r.py"}}}]},
+        "set exactly one of inline, configMapKeyRef or path",
+    ),
+    "a request above its limit": (
+        {"variants": [{"name": "a", "resources": {"requests": {"cpu": "1"}, "limits": {"cpu": "999m"}}}]},
+        "resources.requests.cpu must not exceed resources.limits.cpu",
+    ),
+    "both rollout budgets zero": (
+        {"variants": [{"name": "a"}], "rollingUpdate": {"maxSurge": "0%", "maxUnavailable": 0}},
+        "maxSurge and maxUnavailable must not both be zero",
+    ),
+}
+
+
+@pytest.mark.parametrize(("doc", "message"), list(RULES.values()), ids=list(RULES))
+def test_the_models_enforce_the_cel_rules_with_the_same_message(doc: dict[str, Any], message: str) -> None:
+    with pytest.raises(pydantic.ValidationError, match=message):
+        EvolvedPipelineSpec.model_validate(doc)
+
+
+@pytest.mark.parametrize(
+    ("resources", "fine"),
+    [
+        ({"requests": {"cpu": "500m"}, "limits": {"cpu": "0.5"}}, True),
+        ({"requests": {"memory": "1Gi"}, "limits": {"memory": "1073741824"}}, True),
+        ({"requests": {"memory": "1G"}, "limits": {"memory": "1Gi"}}, True),
+        ({"requests": {"memory": "1Gi"}, "limits": {"memory": "1G"}}, False),
+        ({"requests": {"cpu": "2"}}, True),
+    ],
+    ids=["equal in other units", "bytes", "decimal below binary", "binary above decimal", "no limit"],
+)
+def test_requests_compare_to_limits_as_quantities(resources: dict[str, Any], fine: bool) -> None:
+    doc = {"variants": [{"name": "a", "resources": resources}]}
+    if fine:
+        EvolvedPipelineSpec.model_validate(doc)
+    else:
+        with pytest.raises(pydantic.ValidationError, match="must not exceed"):
+            EvolvedPipelineSpec.model_validate(doc)

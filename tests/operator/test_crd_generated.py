@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
-from evolved_operator import apidocs, crd
+from evolved_operator import api, apidocs, cli, crd
 
 
 def committed() -> dict[str, Any]:
@@ -90,3 +92,68 @@ def test_every_property_has_a_description(part: str) -> None:
 def test_the_description_walk_finds_a_missing_description() -> None:
     node = {"properties": {"a": {"description": "x", "items": {"properties": {"b": {"type": "string"}}}}}}
     assert undocumented(node, ".spec") == [".spec.a[].b"]
+
+
+def test_the_cli_writes_the_crd_and_the_api_reference(tmp_path: Path) -> None:
+    assert cli.main(["crd", "--output", str(tmp_path / "crd.yaml")]) == 0
+    assert cli.main(["docs", "--output", str(tmp_path / "api.md")]) == 0
+    assert (tmp_path / "crd.yaml").read_text() == crd.CRD_PATH.read_text()
+    assert (tmp_path / "api.md").read_text() == apidocs.DOC_PATH.read_text()
+
+
+def cel_rules(node: dict[str, Any]) -> list[dict[str, str]]:
+    found = list(node.get("x-kubernetes-validations", []))
+    for child in node.get("properties", {}).values():
+        found += cel_rules(child)
+    if "items" in node:
+        found += cel_rules(node["items"])
+    return found
+
+
+def model_rules() -> set[tuple[str, str]]:
+    out = set()
+    for model in [*vars(api).values()]:
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            out |= {(r.cel, r.message) for r in getattr(model, "cel_rules", ())}
+    return out
+
+
+def test_every_cross_field_rule_of_the_models_is_a_cel_rule_in_the_crd() -> None:
+    in_crd = {(r["rule"], r["message"]) for r in cel_rules(version()["schema"]["openAPIV3Schema"])}
+    assert in_crd == model_rules()
+    assert len(in_crd) >= 15
+
+
+def unbounded(node: dict[str, Any], path: str) -> list[str]:
+    """Strings, lists and maps without a size bound (the apiserver's CEL cost estimate needs them)."""
+    out = []
+    kind = node.get("type")
+    if kind == "string" and "maxLength" not in node and "enum" not in node:
+        out.append(path)
+    if kind == "array" and "maxItems" not in node:
+        out.append(path)
+    if kind == "object" and "additionalProperties" in node and "maxProperties" not in node:
+        out.append(path)
+    for name, child in node.get("properties", {}).items():
+        out += unbounded(child, f"{path}.{name}")
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            out += unbounded(node[key], f"{path}[]")
+    return out
+
+
+def test_every_string_list_and_map_of_the_spec_is_bounded() -> None:
+    spec = version()["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    assert unbounded(spec, ".spec") == []
+
+
+def test_the_bound_walk_finds_an_unbounded_field() -> None:
+    node = {"type": "object", "properties": {"a": {"type": "array", "maxItems": 1, "items": {"type": "string"}}}}
+    assert unbounded(node, ".spec") == [".spec.a[]"]
+
+
+def test_int_or_string_fields_use_the_kubernetes_marker() -> None:
+    rolling = version()["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["rollingUpdate"]
+    for name in ("maxSurge", "maxUnavailable"):
+        assert rolling["properties"][name]["x-kubernetes-int-or-string"] is True
+        assert "type" not in rolling["properties"][name]

@@ -28,7 +28,7 @@ def test_request_counts_from_two_workers_add_up(start_runtime: Any) -> None:
     assert sample(text, "evolved_requests_total", status="200", tier="1", pipeline="test", variant="v1") == 30
     assert sample(text, "evolved_tier_decisions_total", tier="1") == 30
     assert sample(text, "evolved_request_duration_seconds_count", tier="1") == 30
-    assert sample(text, "evolved_solver_duration_seconds_count", solver="z3", verdict="VALID") == 30
+    assert sample(text, "evolved_solver_duration_seconds_count", solver="clingo", verdict="VALID") == 30
     assert sample(text, "evolved_in_flight_requests") == 0
     infos = re.findall(r'evolved_program_info\{component="router",hash="[0-9a-f]+"\} 1.0', text)
     assert len(infos) == 1

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from evolved_runtime.english import translate
 from evolved_runtime.solvers import testing
 from evolved_runtime.solvers.pool import SolverPool
 from evolved_runtime.symil.formal import AspTask, SmtLibTask
@@ -16,10 +17,19 @@ COLOURING = AspTask(
     source="node(1..4). edge(1,2). edge(2,3). edge(3,4). edge(4,1). col(r). col(g). col(b).\n"
     "1 { color(N,C) : col(C) } 1 :- node(N).\n:- edge(A,B), color(A,C), color(B,C)."
 )
+# x^3 + y^3 = z^3 over positive integers (Fermat, n = 3): nonlinear, Z3 cannot settle it quickly.
+FERMAT = SmtLibTask(
+    source="(declare-const x Int)\n(declare-const y Int)\n(declare-const z Int)\n"
+    "(assert (and (> x 0) (> y 0) (> z 0)))\n(assert (= (+ (* x x x) (* y y y)) (* z z z)))\n(check-sat)"
+)
+HANG = SmtLibTask(source="; HANG\n(check-sat)")
+CRASH = SmtLibTask(source="; CRASH\n(check-sat)")
+HOG = SmtLibTask(source="; HOG\n(check-sat)")
 
 
 @pytest.fixture
 async def pool() -> AsyncIterator[SolverPool]:
+    """Two processes running `testing.by_prompt`: real solving, except for HANG/CRASH/HOG tasks."""
     p = SolverPool(size=2, timeout_ms=1000, memory_mb=256, fn=testing.by_prompt)
     await p.start()
     yield p
@@ -33,8 +43,20 @@ async def test_a_real_problem_is_solved_with_its_model(pool: SolverPool) -> None
     assert outcome.model["x"] == 5
 
 
-async def test_a_call_past_its_time_limit_is_unknown_and_the_pool_still_serves(pool: SolverPool) -> None:
-    hung = await pool.solve(SmtLibTask(source="; HANG\n(check-sat)"), "z3")
+async def test_a_hard_real_problem_past_its_time_limit_is_unknown_timeout() -> None:
+    p = SolverPool(size=1, timeout_ms=200, memory_mb=512)
+    await p.start()
+    try:
+        outcome = await p.solve(FERMAT, "z3")
+        assert outcome.verdict == "UNKNOWN"
+        assert "timeout" in outcome.detail
+        assert (await p.solve(EQUATION, "z3")).verdict == "SAT"
+    finally:
+        await p.close()
+
+
+async def test_a_call_that_ignores_its_time_limit_is_killed_and_the_pool_still_serves(pool: SolverPool) -> None:
+    hung = await pool.solve(HANG, "z3")
     assert hung.verdict == "UNKNOWN"
     assert "timeout" in hung.detail
     assert (await pool.solve(EQUATION, "z3")).verdict == "SAT"
@@ -42,9 +64,7 @@ async def test_a_call_past_its_time_limit_is_unknown_and_the_pool_still_serves(p
 
 
 async def test_a_crashing_solver_kills_only_its_process(pool: SolverPool) -> None:
-    crashed, fine = await asyncio.gather(
-        pool.solve(SmtLibTask(source="; CRASH\n(check-sat)"), "z3"), pool.solve(EQUATION, "z3")
-    )
+    crashed, fine = await asyncio.gather(pool.solve(CRASH, "z3"), pool.solve(EQUATION, "z3"))
     assert crashed.verdict == "UNKNOWN"
     assert "crashed" in crashed.detail
     assert fine.verdict == "SAT"
@@ -52,8 +72,32 @@ async def test_a_crashing_solver_kills_only_its_process(pool: SolverPool) -> Non
     assert pool.healthy()
 
 
+async def test_a_pool_of_one_recovers_from_repeated_crashes() -> None:
+    p = SolverPool(size=1, timeout_ms=1000, memory_mb=256, fn=testing.by_prompt)
+    await p.start()
+    try:
+        for _ in range(3):
+            assert (await p.solve(CRASH, "z3")).verdict == "UNKNOWN"
+        assert (await p.solve(EQUATION, "z3")).verdict == "SAT"
+        assert p.replaced == 3
+    finally:
+        await p.close()
+
+
+async def test_a_process_killed_while_idle_costs_no_call() -> None:
+    p = SolverPool(size=1, timeout_ms=1000, memory_mb=256)
+    await p.start()
+    try:
+        (worker,) = p._workers
+        worker.kill()
+        await asyncio.to_thread(worker.process.join, 5)
+        assert (await p.solve(EQUATION, "z3")).verdict == "SAT"
+    finally:
+        await p.close()
+
+
 async def test_a_solver_that_allocates_without_bound_hits_the_memory_limit(pool: SolverPool) -> None:
-    outcome = await pool.solve(SmtLibTask(source="; HOG\n(check-sat)"), "z3")
+    outcome = await pool.solve(HOG, "z3")
     assert outcome.verdict == "UNKNOWN"
     assert "memory" in outcome.detail
     assert (await pool.solve(EQUATION, "z3")).verdict == "SAT"
@@ -66,6 +110,18 @@ async def test_more_concurrent_calls_than_processes_all_complete(pool: SolverPoo
     assert [o.verdict for o in outcomes] == ["SAT"] * 8
 
 
+async def test_a_cancelled_call_leaves_the_pool_serving(pool: SolverPool) -> None:
+    call = asyncio.create_task(pool.solve(HANG, "z3"))
+    async with asyncio.timeout(5):
+        while pool.busy() != 1:  # noqa: ASYNC110 - wait until the call holds a worker
+            await asyncio.sleep(0.005)
+    call.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await call
+    outcomes = await asyncio.gather(*(pool.solve(EQUATION, "z3") for _ in range(3)))
+    assert [o.verdict for o in outcomes] == ["SAT"] * 3
+
+
 async def test_the_event_loop_keeps_running_while_a_solve_hangs(pool: SolverPool) -> None:
     ticks = 0
 
@@ -76,17 +132,27 @@ async def test_the_event_loop_keeps_running_while_a_solve_hangs(pool: SolverPool
             ticks += 1
 
     task = asyncio.create_task(ticker())
-    await pool.solve(SmtLibTask(source="; HANG\n(check-sat)"), "z3")
+    await pool.solve(HANG, "z3")
     task.cancel()
     assert ticks >= 10  # a blocked loop would have ticked at most once
+
+
+async def test_health_follows_the_pool_lifecycle() -> None:
+    p = SolverPool(size=1, timeout_ms=1000, memory_mb=256)
+    assert not p.healthy()
+    await p.start()
+    assert p.healthy()
+    await p.close()
+    assert not p.healthy()
+    after = await p.solve(EQUATION, "z3")
+    assert after.verdict == "UNKNOWN"
+    assert "shut down" in after.detail
 
 
 async def test_the_portfolio_runs_every_applicable_solver_and_reports_agreement() -> None:
     p = SolverPool(size=2, timeout_ms=2000, memory_mb=512)
     await p.start()
     try:
-        from evolved_runtime.english import translate
-
         problem = translate("All cats are mammals. All mammals are animals. Therefore, all cats are animals.", 1)
         assert problem is not None
         result = await p.portfolio(problem)

@@ -1,0 +1,22 @@
+"""Per pipeline: the entry Service, named like the pipeline, over the ready pods of every variant.
+
+Its selector is the pipeline label alone, so each variant's share of requests follows its share
+of ready replicas (until traffic weights arrive as ``spec.traffic``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from evolved_operator.render.labels import metadata, selector
+from evolved_operator.render.pipeline import PipelineInput
+from evolved_operator.render.service import service_ports
+
+
+def render_entry_service(pipeline: PipelineInput) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": metadata(pipeline, None, "entry"),
+        "spec": {"type": "ClusterIP", "selector": selector(pipeline.name, None), "ports": service_ports()},
+    }
