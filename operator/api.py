@@ -325,6 +325,12 @@ class Variant(ApiModel):
             return self.autoscaling.min_replicas
         return 1 if self.replicas is None else self.replicas
 
+    def most_replicas(self) -> int:
+        """The most pods the variant can have (its autoscaling maximum, else its fixed count)."""
+        if self.autoscaling is not None:
+            return self.autoscaling.max_replicas
+        return self.desired_replicas()
+
 
 # -- pipeline-wide settings -----------------------------------------------------------------------
 

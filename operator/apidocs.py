@@ -41,7 +41,7 @@ manager `evolved-operator`; the pipeline's spec is never written):
 | Deployment | `<pipeline>-<variant>` | the runtime image; `/etc/evolved/pipeline.json` and `/etc/evolved/programs/<component>.py` mounted; probes `/health` (liveness) and `/ready` (readiness) on port `http` (8080); restricted security context (uid 10001, read-only root, `/tmp` an emptyDir); no `replicas` when autoscaled |
 | Service | `<pipeline>-<variant>` | that variant's ready pods |
 | HorizontalPodAutoscaler | `<pipeline>-<variant>` | only with `autoscaling` |
-| PodDisruptionBudget | `<pipeline>-<variant>` | `maxUnavailable: 1`: a drain evicts one pod of a variant at a time and never blocks (a one-replica variant can still be drained) |
+| PodDisruptionBudget | `<pipeline>-<variant>` | only for a variant that can have two pods or more (`replicas` or `autoscaling.maxReplicas` of 2 and up); `maxUnavailable: 1`: a drain evicts one pod of the variant at a time and never blocks |
 | Service | `<pipeline>` | the entry Service over every variant |
 
 A pod template carries the annotation `pipelines.evolved.io/content-hash`, a sha256 over the

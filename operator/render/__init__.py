@@ -19,8 +19,8 @@ from evolved_operator.render.service import render_service
 
 
 def render_all(pipeline: PipelineInput) -> list[dict[str, Any]]:
-    """Every child of the pipeline: per variant a ConfigMap, Deployment, Service, PodDisruptionBudget
-    and (with autoscaling) an HPA; then the entry Service. Raises UnresolvedProgram when a ConfigMap
+    """Every child of the pipeline: per variant a ConfigMap, Deployment, Service, (with autoscaling)
+    an HPA and (when it can have two pods or more) a PodDisruptionBudget; then the entry Service. Raises UnresolvedProgram when a ConfigMap
     program is missing from ``pipeline.programs``."""
     objects: list[dict[str, Any]] = []
     for variant in pipeline.spec.variants:
@@ -30,7 +30,8 @@ def render_all(pipeline: PipelineInput) -> list[dict[str, Any]]:
         hpa = render_hpa(pipeline, variant)
         if hpa is not None:
             objects.append(hpa)
-        objects.append(render_pdb(pipeline, variant))
+        if variant.most_replicas() >= 2:  # with one pod at most, `maxUnavailable: 1` protects nothing
+            objects.append(render_pdb(pipeline, variant))
     objects.append(render_entry_service(pipeline))
     return objects
 

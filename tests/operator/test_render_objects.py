@@ -24,15 +24,30 @@ def objects(doc: dict[str, Any] = TWO_VARIANTS) -> Objects:
     return {(o["kind"], o["metadata"]["name"]): o for o in render_all(pipeline(doc))}
 
 
-def test_each_variant_gets_a_configmap_deployment_service_and_disruption_budget_and_the_pipeline_an_entry_service() -> (
-    None
-):
+def test_each_variant_gets_a_configmap_deployment_and_service_and_the_pipeline_an_entry_service() -> None:
     assert sorted(objects()) == [
         ("ConfigMap", "qa-cand"), ("ConfigMap", "qa-stable"),
         ("Deployment", "qa-cand"), ("Deployment", "qa-stable"),
-        ("PodDisruptionBudget", "qa-cand"), ("PodDisruptionBudget", "qa-stable"),
+        ("PodDisruptionBudget", "qa-stable"),
         ("Service", "qa"), ("Service", "qa-cand"), ("Service", "qa-stable"),
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("variant", "has_budget"),
+    [
+        ({"replicas": 1}, False),
+        ({}, False),
+        ({"replicas": 2}, True),
+        ({"autoscaling": {"maxReplicas": 1}}, False),
+        ({"autoscaling": {"maxReplicas": 4}}, True),
+    ],
+)
+def test_only_a_variant_that_can_have_two_pods_gets_a_disruption_budget(
+    variant: dict[str, Any], has_budget: bool
+) -> None:
+    doc = {"variants": [{"name": "s", **variant}]}
+    assert (("PodDisruptionBudget", "qa-s") in objects(doc)) is has_budget
 
 
 def test_only_an_autoscaled_variant_gets_an_hpa() -> None:
@@ -101,8 +116,8 @@ def test_the_entry_service_spans_every_variant_and_each_variant_service_one() ->
 
 
 def test_the_disruption_budget_evicts_one_pod_of_its_variant_at_a_time() -> None:
-    pdb = objects()[("PodDisruptionBudget", "qa-cand")]["spec"]
-    assert pdb == {"maxUnavailable": 1, "selector": {"matchLabels": {LABEL_PIPELINE: "qa", LABEL_VARIANT: "cand"}}}
+    pdb = objects()[("PodDisruptionBudget", "qa-stable")]["spec"]
+    assert pdb == {"maxUnavailable": 1, "selector": {"matchLabels": {LABEL_PIPELINE: "qa", LABEL_VARIANT: "stable"}}}
 
 
 def test_rendering_is_deterministic() -> None:
