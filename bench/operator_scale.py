@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -108,9 +109,36 @@ def vm_hwm_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else 0.0
 
 
+CONTROL_PLANE = ("kube-apiserver", "kube-controller", "kube-scheduler", "etcd", "kwok")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(extra: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of the control plane's processes (by name) and of ``extra`` (name -> pid)."""
+    out: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            comm = (entry / "comm").read_text().strip()
+            name = next((n for n in CONTROL_PLANE if comm.startswith(n)), None)
+            if name is not None:
+                out[name] = out.get(name, 0.0) + cpu_seconds(int(entry.name))
+        except (OSError, ValueError):
+            continue  # the process ended while we looked
+    for name, pid in extra.items():
+        out[name] = cpu_seconds(pid)
+    return out
+
+
 def child_versions(kubectl: Kubectl, namespace: str) -> dict[str, str]:
     out = {}
-    for kind in ("deployments", "services", "configmaps", "poddisruptionbudgets"):
+    for kind in ("deployments", "services", "configmaps", "poddisruptionbudgets", "horizontalpodautoscalers"):
         for obj in kubectl.items(kind, "-n", namespace, "-l", "app.kubernetes.io/managed-by=evolved-operator"):
             out[f"{kind}/{obj['metadata']['name']}"] = obj["metadata"]["resourceVersion"]
     return out
@@ -132,10 +160,13 @@ def run_size(kubectl: Kubectl, kubeconfig: str, n: int) -> dict[str, Any]:
     kubectl.run("create", "namespace", ns_direct)
     objects = [d for i in range(n) for d in direct_deployments(f"p{i:04d}", ns_direct)]
     print("  direct Deployments (the limit)")
+    cpu_direct_before = process_cpu({})
     started = time.monotonic()
     apply_all(kubectl, objects)
     direct = timed_until("available Deployments", lambda: count_available(kubectl, ns_direct), len(objects), 1800)
     direct_total = time.monotonic() - started
+    cpu_direct_after = process_cpu({})
+    cpu_direct = {k: round(v - cpu_direct_before.get(k, 0.0), 1) for k, v in sorted(cpu_direct_after.items())}
     delete_namespace(kubectl, ns_direct)
 
     ns = f"bench-op-{uuid.uuid4().hex[:6]}"
@@ -146,10 +177,13 @@ def run_size(kubectl: Kubectl, kubeconfig: str, n: int) -> dict[str, Any]:
     try:
         wait_for("the operator to start", lambda: "primed the cache" in log.read_text(errors="replace"), 60)
         print("  through the operator")
+        cpu_before = process_cpu({"operator": proc.process.pid})
         started = time.monotonic()
         apply_all(kubectl, [pipeline(f"p{i:04d}", ns) for i in range(n)])
         timed_until("Ready pipelines", lambda: count_ready_pipelines(kubectl, ns), n, 1800)
         operator_total = time.monotonic() - started
+        cpu_after = process_cpu({"operator": proc.process.pid})
+        cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in sorted(cpu_after.items())}
         before = child_versions(kubectl, ns)
         print("  resync: a label change on every pipeline")
         kubectl.run("label", "evp", "--all", "-n", ns, "bench-resync=1", "--overwrite")
@@ -171,6 +205,8 @@ def run_size(kubectl: Kubectl, kubeconfig: str, n: int) -> dict[str, Any]:
         "api_requests": requests,
         "api_requests_per_pipeline": round(sum(requests.values()) / n, 1) if requests else None,
         "children_written_on_resync": moved,
+        "cpu_seconds_direct": cpu_direct,
+        "cpu_seconds_apply_to_ready": cpu,
     }
     print(json.dumps(result), flush=True)
     return result

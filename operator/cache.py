@@ -7,6 +7,7 @@ annotation each applied child carries. Only the few fields the operator reads ar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,7 +30,7 @@ class Child:
     deployment: DeploymentState | None = None  # the summary status needs, for Deployments only
 
 
-def summarize(obj: dict[str, Any]) -> Child:
+def summarize(obj: Mapping[str, Any]) -> Child:
     meta = obj.get("metadata", {})
     annotations = meta.get("annotations") or {}
     return Child(
@@ -48,7 +49,7 @@ class ChildCache:
 
     by_pipeline: dict[PipelineKey, dict[ChildKey, Child]] = field(default_factory=dict)
 
-    def upsert(self, obj: dict[str, Any]) -> PipelineKey | None:
+    def upsert(self, obj: Mapping[str, Any]) -> PipelineKey | None:
         key = owner_key(obj)
         if key is None:
             return None
@@ -56,7 +57,7 @@ class ChildCache:
         self.by_pipeline.setdefault(key, {})[(child.kind, child.name)] = child
         return key
 
-    def remove(self, obj: dict[str, Any]) -> PipelineKey | None:
+    def remove(self, obj: Mapping[str, Any]) -> PipelineKey | None:
         key = owner_key(obj)
         if key is None:
             return None
@@ -73,7 +74,7 @@ class ChildCache:
         return sum(len(c) for c in self.by_pipeline.values())
 
 
-def owner_key(obj: dict[str, Any]) -> PipelineKey | None:
+def owner_key(obj: Mapping[str, Any]) -> PipelineKey | None:
     meta = obj.get("metadata", {})
     pipeline = (meta.get("labels") or {}).get(LABEL_PIPELINE)
     namespace = meta.get("namespace")

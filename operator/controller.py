@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from evolved_operator.apply_plan import plan
+from evolved_operator.apply_plan import ApplyPlan, plan
 from evolved_operator.cache import ChildCache, PipelineKey
 from evolved_operator.desired import Desired, build_desired, pipeline_input
 from evolved_operator.inputs import needs_inputs, resolve_inputs
@@ -88,7 +88,8 @@ class Controller:
         self.memory.pop(key, None)
         self.locks.pop(key, None)
 
-    async def child_changed(self, obj: dict[str, Any], deleted: bool) -> None:
+    async def child_changed(self, obj: Mapping[str, Any], deleted: bool) -> None:
+        """``obj`` may be the watch event's read-only view: only a summary of it is kept."""
         key = self.cache.remove(obj) if deleted else self.cache.upsert(obj)
         if key is None or key not in self.bodies:
             return
@@ -157,10 +158,7 @@ class Controller:
                 memory.desired_hashes = desired.hashes()
                 changes = plan(desired.objects, self.cache.children(key))
                 try:
-                    for obj in changes.to_apply:
-                        await self.kube.apply(obj)
-                    for child in changes.to_delete:
-                        await self.kube.delete(child.api_version, child.kind, child.namespace, child.name)
+                    await self._write_children(changes)
                 except Exception as exc:  # an API error must not leave the pipeline unattended
                     memory.failures += 1
                     memory.apply_error = f"{type(exc).__name__}: {exc}"[:500]
@@ -183,6 +181,20 @@ class Controller:
                 memory.program_hashes = dict(desired.program_hashes)
             memory.reconciled_generation = generation
             await self._write_status(key, body)
+
+    async def _write_children(self, changes: ApplyPlan) -> None:
+        """ConfigMaps first (pods mount them), then every other write at once; the first error is raised."""
+        first = [obj for obj in changes.to_apply if obj["kind"] == "ConfigMap"]
+        rest = [obj for obj in changes.to_apply if obj["kind"] != "ConfigMap"]
+        deletes = [(c.api_version, c.kind, c.namespace, c.name) for c in changes.to_delete]
+        for batch in (
+            [self.kube.apply(obj) for obj in first],
+            [self.kube.apply(obj) for obj in rest] + [self.kube.delete(*d) for d in deletes],
+        ):
+            results = await asyncio.gather(*batch, return_exceptions=True)
+            errors = [r for r in results if isinstance(r, BaseException)]
+            if errors:
+                raise errors[0]
 
     async def refresh_status(self, key: PipelineKey) -> None:
         async with self.locks.setdefault(key, asyncio.Lock()):

@@ -114,7 +114,7 @@ async def pipeline_event(*, type: str, body: kopf.Body, **_: Any) -> None:
 
 def _register_child(group: str, version: str, plural: str) -> None:
     async def child_event(*, type: str, body: kopf.Body, **_: Any) -> None:
-        await controller().child_changed(_plain(dict(body)), deleted=type == "DELETED")
+        await controller().child_changed(body, deleted=type == "DELETED")  # summarized, not copied
 
     child_event.__name__ = f"{plural}_event"
     kopf.on.event(group, version, plural, labels=OWNED)(child_event)

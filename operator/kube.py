@@ -40,8 +40,18 @@ class LightKube:
         self.requests: collections.Counter[str] = collections.Counter()
 
     async def apply(self, obj: dict[str, Any]) -> None:
+        """Server-side apply of a plain dict (no round trip through lightkube's models)."""
         self.requests["apply"] += 1
-        await self._client.apply(codecs.from_dict(obj), field_manager=FIELD_MANAGER, force=True)
+        meta = obj["metadata"]
+        await self._client.patch(
+            _resource(obj["apiVersion"], obj["kind"]),
+            meta["name"],
+            obj,
+            namespace=meta.get("namespace"),
+            patch_type=PatchType.APPLY,
+            field_manager=FIELD_MANAGER,
+            force=True,
+        )
 
     async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> None:
         self.requests["delete"] += 1
