@@ -123,13 +123,26 @@ def go_env() -> dict[str, str]:
     return env
 
 
+HEARTBEAT_SECONDS = 30.0  # a cold kube-apiserver build is minutes of silence from go: say it is alive
+
+
 def run(cmd: list[str], cwd: Path | None = None) -> str:
+    """Run a command, logging a line every HEARTBEAT_SECONDS while it runs; its stdout on success."""
     log("$ " + " ".join(cmd))
-    proc = subprocess.run(cmd, cwd=cwd, env=go_env(), text=True, capture_output=True, check=False)
+    started = time.monotonic()
+    with subprocess.Popen(
+        cmd, cwd=cwd, env=go_env(), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        while True:
+            try:
+                out, err = proc.communicate(timeout=HEARTBEAT_SECONDS)
+                break
+            except subprocess.TimeoutExpired:  # retrying communicate() loses no output
+                log(f"  still running: {' '.join(cmd[:2])} ... ({time.monotonic() - started:.0f}s)")
     if proc.returncode != 0:
-        sys.stderr.write(proc.stdout + proc.stderr)
+        sys.stderr.write(out + err)
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}")
-    return proc.stdout
+    return out
 
 
 def local_replacements(gomod_text: str) -> list[str]:
