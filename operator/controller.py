@@ -161,7 +161,7 @@ class Controller:
                     await self._write_children(changes)
                 except Exception as exc:  # an API error must not leave the pipeline unattended
                     memory.failures += 1
-                    memory.apply_error = f"{type(exc).__name__}: {exc}"[:500]
+                    memory.apply_error = f"{type(exc).__name__}: {exc or 'no answer from the apiserver in time'}"[:500]
                     log.warning("apply for %s/%s failed (attempt %d): %s", *key, memory.failures, memory.apply_error)
                     await self._write_status(key, body)
                     return

@@ -7,9 +7,11 @@ counted per verb so the benchmark can report API requests per pipeline.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 from typing import Any, Protocol
 
+import httpx2
 from lightkube import ApiError, AsyncClient, codecs
 from lightkube.generic_resource import create_namespaced_resource
 from lightkube.types import PatchType
@@ -32,31 +34,43 @@ def _resource(api_version: str, kind: str) -> Any:
     return codecs.resource_registry.load(api_version, kind)
 
 
+MAX_WRITES_IN_FLIGHT = 16  # more only queue inside a busy apiserver, time out there and come back as retries
+REQUEST_TIMEOUT = httpx2.Timeout(30.0, connect=10.0)
+
+
 class LightKube:
-    """:class:`Kube` over one lightkube AsyncClient (one connection pool for the process)."""
+    """:class:`Kube` over one lightkube AsyncClient (one connection pool for the process).
+
+    Writes share a bound of MAX_WRITES_IN_FLIGHT: when 1,000 pipelines arrive at once, an
+    unbounded burst made a two-core apiserver answer slower than the client's timeout, and every
+    timed-out apply was sent again.
+    """
 
     def __init__(self, client: AsyncClient | None = None) -> None:
-        self._client = client or AsyncClient(field_manager=FIELD_MANAGER)
+        self._client = client or AsyncClient(field_manager=FIELD_MANAGER, timeout=REQUEST_TIMEOUT)
         self.requests: collections.Counter[str] = collections.Counter()
+        self._writes = asyncio.Semaphore(MAX_WRITES_IN_FLIGHT)
 
     async def apply(self, obj: dict[str, Any]) -> None:
         """Server-side apply of a plain dict (no round trip through lightkube's models)."""
         self.requests["apply"] += 1
         meta = obj["metadata"]
-        await self._client.patch(
-            _resource(obj["apiVersion"], obj["kind"]),
-            meta["name"],
-            obj,
-            namespace=meta.get("namespace"),
-            patch_type=PatchType.APPLY,
-            field_manager=FIELD_MANAGER,
-            force=True,
-        )
+        async with self._writes:
+            await self._client.patch(
+                _resource(obj["apiVersion"], obj["kind"]),
+                meta["name"],
+                obj,
+                namespace=meta.get("namespace"),
+                patch_type=PatchType.APPLY,
+                field_manager=FIELD_MANAGER,
+                force=True,
+            )
 
     async def delete(self, api_version: str, kind: str, namespace: str, name: str) -> None:
         self.requests["delete"] += 1
         try:
-            await self._client.delete(_resource(api_version, kind), name, namespace=namespace)
+            async with self._writes:
+                await self._client.delete(_resource(api_version, kind), name, namespace=namespace)
         except ApiError as exc:
             if exc.status.code != 404:
                 raise
@@ -84,13 +98,14 @@ class LightKube:
 
     async def patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
         self.requests["patch_status"] += 1
-        await self._client.patch(
-            EvolvedPipelineResource.Status,
-            name,
-            {"status": status},
-            namespace=namespace,
-            patch_type=PatchType.MERGE,
-        )
+        async with self._writes:
+            await self._client.patch(
+                EvolvedPipelineResource.Status,
+                name,
+                {"status": status},
+                namespace=namespace,
+                patch_type=PatchType.MERGE,
+            )
 
     async def close(self) -> None:
         await self._client.close()
