@@ -4,7 +4,8 @@ For each N, in a fresh namespace: (1) the operator path: apply N EvolvedPipeline
 time until every one reports Ready for its generation; (2) the limit: apply the same 2N
 Deployments directly (what the operator renders, without owner references) and time until all
 are available. Both wait on Kubernetes' own controllers and KWOK. Then the operator's peak RSS
-(VmHWM), its API requests per pipeline (its own counters, logged at shutdown), and a resync
+(VmHWM), its API requests per pipeline (its own counters, logged at shutdown), every write the
+apiserver served per pipeline in each phase (by resource, from its own metrics), and a resync
 check: every pipeline is touched by a label change and the resourceVersions of all children
 must not move.
 
@@ -136,6 +137,30 @@ def process_cpu(extra: dict[str, int]) -> dict[str, float]:
     return out
 
 
+READS = ("GET", "LIST", "WATCH", "DELETE", "DELETECOLLECTION")  # deletes: an earlier namespace going away
+REQUEST_TOTAL = re.compile(r"^apiserver_request_total\{(.*)\} ([0-9.e+]+)$", re.MULTILINE)
+
+
+def apiserver_writes(kubectl: Kubectl) -> dict[str, float]:
+    """Creating and updating requests the apiserver has served so far, by ``VERB resource[/subresource]`` (its own
+    ``apiserver_request_total`` counter: every client, the controllers and the scheduler too)."""
+    out: dict[str, float] = {}
+    for labels, value in REQUEST_TOTAL.findall(kubectl.run("get", "--raw", "/metrics").stdout):
+        fields = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        if fields.get("verb") in READS or not fields.get("resource"):
+            continue
+        sub = fields.get("subresource")
+        key = f"{fields['verb']} {fields['resource']}" + (f"/{sub}" if sub else "")
+        out[key] = out.get(key, 0.0) + float(value)
+    return out
+
+
+def writes_between(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
+    """Writes per pipeline between two readings, largest first."""
+    diff = {k: (v - before.get(k, 0.0)) / n for k, v in after.items()}
+    return {k: round(v, 2) for k, v in sorted(diff.items(), key=lambda kv: -kv[1]) if v >= 0.005}
+
+
 def child_versions(kubectl: Kubectl, namespace: str) -> dict[str, str]:
     out = {}
     for kind in ("deployments", "services", "configmaps", "poddisruptionbudgets", "horizontalpodautoscalers"):
@@ -161,11 +186,13 @@ def run_size(kubectl: Kubectl, kubeconfig: str, n: int) -> dict[str, Any]:
     objects = [d for i in range(n) for d in direct_deployments(f"p{i:04d}", ns_direct)]
     print("  direct Deployments (the limit)")
     cpu_direct_before = process_cpu({})
+    writes_direct_before = apiserver_writes(kubectl)
     started = time.monotonic()
     apply_all(kubectl, objects)
     direct = timed_until("available Deployments", lambda: count_available(kubectl, ns_direct), len(objects), 1800)
     direct_total = time.monotonic() - started
     cpu_direct_after = process_cpu({})
+    writes_direct = writes_between(writes_direct_before, apiserver_writes(kubectl), n)
     cpu_direct = {k: round(v - cpu_direct_before.get(k, 0.0), 1) for k, v in sorted(cpu_direct_after.items())}
     delete_namespace(kubectl, ns_direct)
 
@@ -178,11 +205,13 @@ def run_size(kubectl: Kubectl, kubeconfig: str, n: int) -> dict[str, Any]:
         wait_for("the operator to start", lambda: "primed the cache" in log.read_text(errors="replace"), 60)
         print("  through the operator")
         cpu_before = process_cpu({"operator": proc.process.pid})
+        writes_before = apiserver_writes(kubectl)
         started = time.monotonic()
         apply_all(kubectl, [pipeline(f"p{i:04d}", ns) for i in range(n)])
         timed_until("Ready pipelines", lambda: count_ready_pipelines(kubectl, ns), n, 1800)
         operator_total = time.monotonic() - started
         cpu_after = process_cpu({"operator": proc.process.pid})
+        writes = writes_between(writes_before, apiserver_writes(kubectl), n)
         cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in sorted(cpu_after.items())}
         before = child_versions(kubectl, ns)
         print("  resync: a label change on every pipeline")
@@ -207,6 +236,10 @@ def run_size(kubectl: Kubectl, kubeconfig: str, n: int) -> dict[str, Any]:
         "children_written_on_resync": moved,
         "cpu_seconds_direct": cpu_direct,
         "cpu_seconds_apply_to_ready": cpu,
+        "control_plane_writes_per_pipeline_direct": round(sum(writes_direct.values()), 1),
+        "control_plane_writes_per_pipeline_operator": round(sum(writes.values()), 1),
+        "writes_per_pipeline_direct": writes_direct,
+        "writes_per_pipeline_operator": writes,
     }
     print(json.dumps(result), flush=True)
     return result

@@ -7,7 +7,7 @@ solver pool -> response, with no translation and no LLM.
 1. in-process: ``solve_task`` called in a loop by one process per core, for a fixed time;
 2. HTTP max rate: ``wrk`` (16 connections, Lua script posting the chat body) against
    ``evolved-runtime serve --workers 2`` with one solver process per worker;
-3. HTTP latency at half the max rate: an open-loop generator (aiohttp, fixed schedule).
+3. HTTP latency at half the max rate: ``vegeta attack`` at a fixed rate (open loop).
 
     python -m bench.runtime_tier1 --seconds 10
 """
@@ -15,14 +15,12 @@ solver pool -> response, with no translation and no LLM.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import multiprocessing
 import os
 import re
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,7 +29,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from e2e import processes
+from e2e import processes, toolchain
 from e2e.kube import wait_for
 from e2e.paths import cache_dir
 
@@ -107,40 +105,32 @@ def wrk(port: int, kind: str, seconds: int, connections: int = 16, strict: bool 
     return {"rps": rate, "p50_ms": pct("50"), "p99_ms": pct("99")}
 
 
-async def _open_loop(port: int, kind: str, rate: float, seconds: float) -> dict[str, float]:
-    import aiohttp
-
-    latencies: list[float] = []
-    errors = 0
-    payload = body(kind).encode()
-    url = f"http://127.0.0.1:{port}/v1/chat/completions"
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
-
-        async def one() -> None:
-            nonlocal errors
-            started = time.perf_counter()
-            async with session.post(url, data=payload, headers={"Content-Type": "application/json"}) as resp:
-                await resp.read()
-                if resp.status != 200:
-                    errors += 1
-            latencies.append((time.perf_counter() - started) * 1000)
-
-        tasks = []
-        start = time.perf_counter()
-        n = int(rate * seconds)
-        for i in range(n):
-            delay = start + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one()))
-        await asyncio.gather(*tasks)
-    latencies.sort()
+def open_loop(port: int, kind: str, rate: float, seconds: float) -> dict[str, float]:
+    """Latency at a fixed request rate, open loop: ``vegeta attack`` sends on schedule whether or
+    not earlier answers came back (a Go binary, so the generator's own pauses stay out of the
+    numbers; an asyncio generator on the same two cores added its event loop's lag to the tail)."""
+    toolchain.ensure(["vegeta"])  # built from its Go module on first use, cached like the control plane
+    vegeta = toolchain.binary("vegeta")
+    workdir = Path(tempfile.mkdtemp())
+    (workdir / "body.json").write_text(body(kind))
+    target = (
+        f"POST http://127.0.0.1:{port}/v1/chat/completions\nContent-Type: application/json\n@{workdir / 'body.json'}\n"
+    )
+    attack = subprocess.run(
+        [str(vegeta), "attack", f"-rate={round(rate)}/s", f"-duration={seconds:g}s", "-timeout=10s"],
+        input=target.encode(), capture_output=True, check=True,
+    ).stdout  # fmt: skip
+    report = json.loads(
+        subprocess.run([str(vegeta), "report", "-type=json"], input=attack, capture_output=True, check=True).stdout
+    )
+    codes = {int(k): v for k, v in (report.get("status_codes") or {}).items()}
+    latencies = report["latencies"]
     return {
-        "rate": rate,
-        "sent": n,
-        "errors": errors,
-        "p50_ms": statistics.median(latencies),
-        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+        "rate": round(rate, 1),
+        "sent": int(report["requests"]),
+        "errors": sum(v for k, v in codes.items() if k != 200),
+        "p50_ms": latencies["50th"] / 1e6,
+        "p99_ms": latencies["99th"] / 1e6,
     }
 
 
@@ -193,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{kind}: HTTP max {best['rps']:.0f} req/s, p50 {best['p50_ms']:.2f} ms, p99 {best['p99_ms']:.2f} ms",
                 flush=True,
             )
-            half = asyncio.run(_open_loop(port, kind, best["rps"] / 2, args.seconds))
+            half = open_loop(port, kind, best["rps"] / 2, args.seconds)
             print(
                 f"{kind}: at {half['rate']:.0f} req/s p50 {half['p50_ms']:.2f} ms, p99 {half['p99_ms']:.2f} ms",
                 flush=True,

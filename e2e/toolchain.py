@@ -30,6 +30,7 @@ KUBERNETES_VERSION = "v1.34.4"
 ETCD_VERSION = "v3.6.16"
 KWOK_VERSION = "v0.8.0"
 HELM_VERSION = "v3.19.5"
+VEGETA_VERSION = "v12.13.0"  # open-loop HTTP load at a fixed rate, for the runtime benchmark
 
 _REPLACE_RE = re.compile(r"^\s*(\S+)\s*=>\s*(\.\.?/\S*)\s*$")
 
@@ -54,6 +55,7 @@ class Installed:
     version: str
     packages: dict[str, str]
     ldflags: tuple[str, ...] = field(default_factory=tuple)
+    bench_only: bool = False  # built on demand by a benchmark, not by `make test`
 
 
 def _k8s_ldflags(version: str) -> tuple[str, ...]:
@@ -108,7 +110,19 @@ def targets() -> list[Wrapped | Installed]:
             packages={"helm": "helm.sh/helm/v3/cmd/helm"},
             ldflags=(f"-X helm.sh/helm/v3/internal/version.version={HELM_VERSION}", "-s -w"),
         ),
+        Installed(
+            name="vegeta",
+            version=VEGETA_VERSION,
+            packages={"vegeta": "github.com/tsenart/vegeta/v12"},
+            ldflags=(f"-X main.Version={VEGETA_VERSION}", "-s -w"),
+            bench_only=True,
+        ),
     ]
+
+
+def test_targets() -> list[Wrapped | Installed]:
+    """What `make test` needs (the benchmark's own tools are built when a benchmark asks)."""
+    return [t for t in targets() if not (isinstance(t, Installed) and t.bench_only)]
 
 
 def log(message: str) -> None:
@@ -236,9 +250,7 @@ def binary(name: str) -> Path:
 def ensure(names: list[str] | None = None) -> Path:
     if shutil.which("go") is None:
         raise SystemExit("go is not on PATH: install Go 1.24 or newer to build the control plane")
-    for target in targets():
-        if names and target.name not in names:
-            continue
+    for target in [t for t in targets() if t.name in names] if names else test_targets():
         if is_built(target):
             log(f"{target.name} {target.version}: cached in {target_dir(target.name, target.version)}")
             continue

@@ -51,6 +51,17 @@ class PipelineMemory:
     failures: int = 0
     desired_hashes: dict[tuple[str, str], str] = field(default_factory=dict)
     pipeline: PipelineInput | None = None  # the spec as last reconciled (None: the models reject it)
+    # The status as this process last wrote it. The operator is the status' only writer, and a
+    # watch event can carry an older status than the one just written (events lag behind writes):
+    # decisions use this, so a late event neither repeats a write nor posts an event twice.
+    status: dict[str, Any] | None = None
+
+    def known_status(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        return dict(self.status if self.status is not None else body.get("status") or {})
+
+    def wrote_status(self, body: dict[str, Any], status: dict[str, Any]) -> None:
+        self.status = {k: v for k, v in status.items() if v is not None}
+        body["status"] = self.status
 
 
 @dataclass
@@ -63,7 +74,9 @@ class Controller:
     memory: dict[PipelineKey, PipelineMemory] = field(default_factory=dict)
     locks: dict[PipelineKey, asyncio.Lock] = field(default_factory=dict)
     full_reconciles: int = 0
-    status_delay: float = 1.0  # child events within this window share one status computation
+    status_delay: float = 1.0  # child events within this window share one status computation...
+    status_delay_max: float = 5.0  # ...which widens up to this while many refreshes wait (a burst)
+    busy_refreshes: int = 200  # waiting refreshes at which the window is widest
     max_concurrent_reconciles: int = 32  # bounds memory and apiserver load when 1,000 pipelines arrive at once
     _pending: set[PipelineKey] = field(default_factory=set)
     _slots: asyncio.Semaphore | None = None
@@ -77,8 +90,12 @@ class Controller:
         self.bodies[key] = body
         memory = self.memory.setdefault(key, PipelineMemory())
         generation = int(body["metadata"].get("generation") or 0)
-        if memory.reconciled_generation != generation or _observed_generation(body) != generation:
+        if memory.reconciled_generation != generation:
             await self.reconcile(key)
+        elif key in self._pending:
+            return  # a status write for this generation is scheduled: it will read this body
+        elif _observed_generation(memory.known_status(body)) != generation:
+            await self.reconcile(key)  # the status write for this generation failed: try again
         else:
             await self.refresh_status(key)
 
@@ -104,8 +121,10 @@ class Controller:
             return
         self._pending.add(key)
 
+        window = refresh_window(len(self._pending), self.busy_refreshes, self.status_delay, self.status_delay_max)
+
         async def later() -> None:
-            await asyncio.sleep(self.status_delay)
+            await asyncio.sleep(window)
             self._pending.discard(key)
             try:
                 await self.refresh_status(key)
@@ -140,12 +159,12 @@ class Controller:
             self.full_reconciles += 1
             memory = self.memory.setdefault(key, PipelineMemory())
             generation = int(body["metadata"].get("generation") or 0)
-            previous = dict(body.get("status") or {})
+            previous = memory.known_status(body)
             slow = needs_inputs(body)  # reading inputs or checking programs takes a while: say so first
             if slow and previous.get("observedGeneration") != generation and memory.reconciled_generation != generation:
                 patch = first_visit(previous, generation, now())
                 await self.kube.patch_status(key[0], key[1], patch)
-                body["status"] = {**previous, **patch}
+                memory.wrote_status(body, {**previous, **patch})
             inputs = await resolve_inputs(body, self.kube, self.checker)
             memory.references = inputs.references
             memory.pipeline = pipeline_input(body, inputs)
@@ -180,7 +199,10 @@ class Controller:
                         )
                 memory.program_hashes = dict(desired.program_hashes)
             memory.reconciled_generation = generation
-            await self._write_status(key, body)
+            if memory.stalled or not self._pending_children(key, memory):
+                await self._write_status(key, body)
+            else:  # the watch shows the new children within moments: one status write covers both
+                self.schedule_refresh(key)
 
     async def _write_children(self, changes: ApplyPlan) -> None:
         """ConfigMaps first (pods mount them), then every other write at once; the first error is raised."""
@@ -206,7 +228,7 @@ class Controller:
 
     async def _write_status(self, key: PipelineKey, body: dict[str, Any]) -> None:
         memory = self.memory[key]
-        previous = dict(body.get("status") or {})
+        previous = memory.known_status(body)
         pipeline = memory.pipeline
         if pipeline is None:
             status = invalid_spec_status(memory.reconciled_generation or 0, memory.problems, previous, now())
@@ -222,8 +244,7 @@ class Controller:
             )
         if status_patch_needed(previous, status):
             await self.kube.patch_status(key[0], key[1], status)
-            merged = {**previous, **status}
-            body["status"] = {k: v for k, v in merged.items() if v is not None}
+            memory.wrote_status(body, {**previous, **status})
             for event_type, reason, message in transition_events(previous, status):
                 await self._event(body, event_type, reason, message)
 
@@ -255,10 +276,19 @@ class Controller:
             log.exception("could not post event %s", reason)
 
 
+def refresh_window(waiting: int, busy: int, shortest: float, longest: float) -> float:
+    """How long child events are gathered before one status write: ``shortest`` when idle, growing
+    with the number of ``waiting`` refreshes to ``longest`` at ``busy``, so that during a burst the
+    apiserver's time goes to children rather than to intermediate status (the way the
+    EndpointSlice controller batches its updates)."""
+    load = min(1.0, waiting / busy) if busy > 0 else 1.0
+    return shortest + (longest - shortest) * load
+
+
 def _key(body: dict[str, Any]) -> PipelineKey:
     return (str(body["metadata"]["namespace"]), str(body["metadata"]["name"]))
 
 
-def _observed_generation(body: dict[str, Any]) -> int | None:
-    value = (body.get("status") or {}).get("observedGeneration")
+def _observed_generation(status: Mapping[str, Any]) -> int | None:
+    value = status.get("observedGeneration")
     return int(value) if isinstance(value, int) else None

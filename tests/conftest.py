@@ -31,7 +31,7 @@ def _unavailable(variable: str, why: str) -> None:
 
 
 def _binaries_built() -> bool:
-    return all(toolchain.is_built(t) for t in toolchain.targets())
+    return all(toolchain.is_built(t) for t in toolchain.test_targets())
 
 
 @pytest.fixture(scope="session")

@@ -146,6 +146,38 @@ def test_resyncs_write_nothing_when_nothing_changed(
     assert after == versions
 
 
+def test_a_burst_of_pipelines_posts_each_transition_once(
+    operator: processes.Background, kubectl: Kubectl, namespace: str
+) -> None:
+    """Watch events lag behind the operator's own status writes; a late one must not make it write
+    the same status again or post a second Ready event."""
+    names = [f"burst{i}" for i in range(8)]
+    for name in names:
+        apply(kubectl, pipeline(name, namespace))
+    for name in names:
+        wait_ready(kubectl, name, namespace)
+    # A second generation for each: once it is Ready, every event from the first one was handled
+    # (a watch delivers one object's events in order).
+    for name in names:
+        apply(kubectl, pipeline(name, namespace, router=ROUTER_V2))
+    for name in names:
+        wait_for(
+            f"{name} Ready at generation 2",
+            lambda name=name: (
+                (o := kubectl.get("evp", name, "-n", namespace))["status"].get("observedGeneration") == 2
+                and condition(o, "Ready")["status"] == "True"
+            ),
+            timeout=90,
+        )
+    events = kubectl.items("events", "-n", namespace, "--field-selector", "involvedObject.kind=EvolvedPipeline")
+    for name in names:
+        mine = [e for e in events if e["involvedObject"]["name"] == name]
+        reasons = [e["reason"] for e in mine for _ in range(e.get("count", 1))]
+        story = "; ".join(f"{e['reason']}: {e['message'][:80]}" for e in mine)
+        assert reasons.count("ChildrenApplied") == 2, story  # one full reconcile per generation
+        assert reasons.count("Ready") == reasons.count("NotReady") + 1, story
+
+
 def test_kubectl_get_evp_shows_ready_and_the_variants(
     operator: processes.Background, kubectl: Kubectl, namespace: str
 ) -> None:
