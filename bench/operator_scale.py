@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from bench.procstat import cpu_seconds, steal_counters, steal_share
 from e2e import cluster, operator_proc, toolchain
 from e2e.kube import Kubectl, wait_for
 from e2e.paths import cache_dir
@@ -113,12 +113,6 @@ def vm_hwm_mb(pid: int) -> float:
 CONTROL_PLANE = ("kube-apiserver", "kube-controller", "kube-scheduler", "etcd", "kwok")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def process_cpu(extra: dict[str, int]) -> dict[str, float]:
     """CPU seconds so far of the control plane's processes (by name) and of ``extra`` (name -> pid)."""
     out: dict[str, float] = {}
@@ -187,12 +181,14 @@ def run_size(kubectl: Kubectl, kubeconfig: str, n: int) -> dict[str, Any]:
     print("  direct Deployments (the limit)")
     cpu_direct_before = process_cpu({})
     writes_direct_before = apiserver_writes(kubectl)
+    stolen_direct = steal_counters()
     started = time.monotonic()
     apply_all(kubectl, objects)
     direct = timed_until("available Deployments", lambda: count_available(kubectl, ns_direct), len(objects), 1800)
     direct_total = time.monotonic() - started
     cpu_direct_after = process_cpu({})
     writes_direct = writes_between(writes_direct_before, apiserver_writes(kubectl), n)
+    steal_direct = steal_share(stolen_direct)
     cpu_direct = {k: round(v - cpu_direct_before.get(k, 0.0), 1) for k, v in sorted(cpu_direct_after.items())}
     delete_namespace(kubectl, ns_direct)
 
@@ -206,12 +202,14 @@ def run_size(kubectl: Kubectl, kubeconfig: str, n: int) -> dict[str, Any]:
         print("  through the operator")
         cpu_before = process_cpu({"operator": proc.process.pid})
         writes_before = apiserver_writes(kubectl)
+        stolen = steal_counters()
         started = time.monotonic()
         apply_all(kubectl, [pipeline(f"p{i:04d}", ns) for i in range(n)])
         timed_until("Ready pipelines", lambda: count_ready_pipelines(kubectl, ns), n, 1800)
         operator_total = time.monotonic() - started
         cpu_after = process_cpu({"operator": proc.process.pid})
         writes = writes_between(writes_before, apiserver_writes(kubectl), n)
+        steal = steal_share(stolen)
         cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in sorted(cpu_after.items())}
         before = child_versions(kubectl, ns)
         print("  resync: a label change on every pipeline")
@@ -234,6 +232,8 @@ def run_size(kubectl: Kubectl, kubeconfig: str, n: int) -> dict[str, Any]:
         "api_requests": requests,
         "api_requests_per_pipeline": round(sum(requests.values()) / n, 1) if requests else None,
         "children_written_on_resync": moved,
+        "steal_direct": steal_direct,
+        "steal_operator": steal,
         "cpu_seconds_direct": cpu_direct,
         "cpu_seconds_apply_to_ready": cpu,
         "control_plane_writes_per_pipeline_direct": round(sum(writes_direct.values()), 1),

@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -29,6 +30,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.procstat import steal_counters, steal_share, tree_cpu
 from e2e import processes, toolchain
 from e2e.kube import wait_for
 from e2e.paths import cache_dir
@@ -52,23 +54,25 @@ def _in_process_worker(kind: str, seconds: float, out: Any) -> None:
     assert task is not None
     backend: Backend = "z3" if kind == "z3" else "clingo"
     count = 0
+    cpu = time.process_time()
     deadline = time.perf_counter() + seconds
     while time.perf_counter() < deadline:
         solve_task(task, backend, 2000)
         count += 1
-    out.put(count)
+    out.put((count, time.process_time() - cpu))
 
 
-def in_process_rate(kind: str, seconds: float, workers: int) -> float:
+def in_process_rate(kind: str, seconds: float, workers: int) -> tuple[float, float]:
+    """Solves per second over ``workers`` processes, and CPU milliseconds per solve."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     procs = [ctx.Process(target=_in_process_worker, args=(kind, seconds, queue)) for _ in range(workers)]
     for p in procs:
         p.start()
-    total = sum(int(queue.get()) for _ in procs)
+    counts, cpus = zip(*(queue.get() for _ in procs), strict=True)
     for p in procs:
         p.join()
-    return float(total) / seconds
+    return float(sum(counts)) / seconds, 1000 * sum(cpus) / max(1, sum(counts))
 
 
 def _free_port() -> int:
@@ -171,16 +175,36 @@ def main(argv: list[str] | None = None) -> int:
     cores = os.cpu_count() or 2
     results: dict[str, Any] = {"cores": cores, "workers": args.workers, "pool_size": args.pool_size}
     for kind in PROBLEMS:
-        limit = in_process_rate(kind, args.seconds, cores)
-        print(f"{kind}: in-process {limit:.0f} solves/s on {cores} processes", flush=True)
+        stolen = steal_counters()
+        limit, cpu_per_solve = in_process_rate(kind, args.seconds, cores)
+        steal = steal_share(stolen)
+        print(
+            f"{kind}: in-process {limit:.0f} solves/s on {cores} processes, {cpu_per_solve:.2f} ms CPU per solve,"
+            f" steal {steal:.0%}",
+            flush=True,
+        )
         results[f"{kind}_in_process_rps"] = round(limit, 1)
+        results[f"{kind}_in_process_cpu_ms"] = round(cpu_per_solve, 3)
+        results[f"{kind}_in_process_steal"] = steal
     proc, port = start_runtime(args.workers, args.pool_size)
     try:
         for kind in PROBLEMS:
             wrk(port, kind, 2, strict=False)  # warm-up
+            stolen, cpu_before = steal_counters(), tree_cpu(proc.process.pid)
+            wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             best = wrk(port, kind, args.seconds)
+            wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu_after, steal = tree_cpu(proc.process.pid), steal_share(stolen)
+            served = best["rps"] * args.seconds
+            cpu_ms = {k: round(1000 * (cpu_after[k] - cpu_before[k]) / served, 3) for k in cpu_after}
+            cpu_ms["wrk"] = round(
+                1000 * (wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime) / served, 3
+            )
+            best["cpu_ms_per_request"] = cpu_ms  # type: ignore[assignment]
+            best["steal"] = steal
             print(
-                f"{kind}: HTTP max {best['rps']:.0f} req/s, p50 {best['p50_ms']:.2f} ms, p99 {best['p99_ms']:.2f} ms",
+                f"{kind}: HTTP max {best['rps']:.0f} req/s, p50 {best['p50_ms']:.2f} ms, p99 {best['p99_ms']:.2f} ms;"
+                f" CPU ms per request {cpu_ms}, steal {steal:.0%}",
                 flush=True,
             )
             half = open_loop(port, kind, best["rps"] / 2, args.seconds)
@@ -192,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
                 "http_max": best,
                 "half_rate": half,
                 "ratio_to_in_process": round(best["rps"] / results[f"{kind}_in_process_rps"], 3),
+                # the same ratio from CPU time, which the hypervisor's steal does not distort
+                "cpu_ratio_to_in_process": round(results[f"{kind}_in_process_cpu_ms"] / sum(cpu_ms.values()), 3),
             }
     finally:
         proc.stop()

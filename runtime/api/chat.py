@@ -107,7 +107,7 @@ async def handle(state: RuntimeState, payload: bytes, request_id: str | None) ->
     """One chat request, from the raw body to the response (also called by the ASGI fast path)."""
     rid = request_id or uuid.uuid4().hex
     logs.request_id.set(rid)
-    labels = state.labels
+    pipeline, variant = state.labels.get("pipeline", ""), state.labels.get("variant", "")
     try:
         raw = orjson.loads(payload)
         body = ChatRequest.model_validate(raw)
@@ -128,14 +128,14 @@ async def handle(state: RuntimeState, payload: bytes, request_id: str | None) ->
         params["tier"] = body.metadata["tier"]
     model = body.model or state.config.model_name
     started = time.perf_counter()
-    in_flight = metrics.IN_FLIGHT.labels(**labels)
+    in_flight = metrics.labeled(metrics.IN_FLIGHT, pipeline, variant)
     in_flight.inc()
     tier = "none"
 
     def finish(status: str) -> None:
         in_flight.dec()
-        metrics.REQUESTS.labels(tier=tier, status=status, **labels).inc()
-        metrics.LATENCY.labels(tier=tier, **labels).observe(time.perf_counter() - started)
+        metrics.labeled(metrics.REQUESTS, pipeline, variant, tier, status).inc()
+        metrics.labeled(metrics.LATENCY, pipeline, variant, tier).observe(time.perf_counter() - started)
 
     try:
         result = await state.pipeline.run(turns, stream=body.stream, request_id=rid, params=params)
@@ -148,13 +148,11 @@ async def handle(state: RuntimeState, payload: bytes, request_id: str | None) ->
         raise
     info = result.evolved
     tier = str(info.tier)
-    metrics.TIERS.labels(tier=tier, **labels).inc()
+    metrics.labeled(metrics.TIERS, pipeline, variant, tier).inc()
     if info.escalations:
-        metrics.ESCALATIONS.labels(**labels).inc()
+        metrics.labeled(metrics.ESCALATIONS, pipeline, variant).inc()
     if info.solver and "solve" in info.timings_ms:
-        metrics.SOLVER.labels(solver=info.solver, verdict=info.verdict or "none").observe(
-            info.timings_ms["solve"] / 1000
-        )
+        metrics.labeled(metrics.SOLVER, info.solver, info.verdict or "none").observe(info.timings_ms["solve"] / 1000)
     headers = {"X-Request-ID": rid, "X-Evolved-Tier": tier, "X-Evolved-Program-Hash": state.program_hash}
     if body.stream:
         return StreamingResponse(_sse(rid, model, result, finish), media_type="text/event-stream", headers=headers)

@@ -15,8 +15,10 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
 import resource
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -30,6 +32,7 @@ SolveFn = Callable[[FormalTask, Backend, int], SolveOutcome]
 GRACE_MS = 250  # on top of the solver's own time limit, before the process is killed
 STARTUP_TIMEOUT_S = 60.0
 MAX_RESTART_DELAY_S = 5.0
+LIVENESS_TTL_S = 0.5  # how long a "some process is alive" check (a waitpid per process) is reused
 PRELOAD = ["evolved_runtime.solvers.z3_backend", "evolved_runtime.solvers.clingo_backend"]
 _WARM_UP = SmtLibTask(source="(declare-const x Int)\n(assert (> x 0))\n(check-sat)")
 _WARM_UP_ASP = AspTask(source="a. b :- a.")
@@ -58,11 +61,17 @@ def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int) -> None:
         except Exception as exc:
             result = _unknown(backend, f"solver raised {type(exc).__name__}: {exc}")
         try:
-            conn.send(result)
+            conn.send_bytes(_dumps(result))
         except MemoryError:
             conn.send(_unknown(backend, f"memory limit of {memory_mb} MB exceeded"))
         except Exception as exc:  # e.g. an outcome that does not pickle
             conn.send(_unknown(backend, f"the solver's outcome could not be sent: {type(exc).__name__}"))
+
+
+def _dumps(obj: Any) -> bytes:
+    """What ``Connection.send`` would send, without its per-call ForkingPickler (it copies a
+    dispatch table on every call); ``Connection.recv`` reads it as usual."""
+    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _unknown(backend: Backend, detail: str) -> SolveOutcome:
@@ -110,6 +119,8 @@ class SolverPool:
         self._workers: set[_Worker] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._closed = False
+        self._alive_checked = -LIVENESS_TTL_S  # monotonic time of the last check; reset on any change
+        self._alive = False
 
     # -- process management -------------------------------------------------------------
 
@@ -127,12 +138,14 @@ class SolverPool:
         """Start a process, wait for it to load the solvers, then offer it to callers."""
         worker = await asyncio.to_thread(self._spawn)
         self._workers.add(worker)
+        self._changed()
         try:
             message = await self._receive(worker, STARTUP_TIMEOUT_S)
         except (TimeoutError, EOFError, OSError):
             message = None
         if message != "ready" or self._closed:
             self._workers.discard(worker)
+            self._changed()
             worker.kill()
             await asyncio.to_thread(worker.reap)
             if self._closed:
@@ -145,8 +158,17 @@ class SolverPool:
         await asyncio.gather(*(self._add() for _ in range(self.size)))
 
     def healthy(self) -> bool:
-        """True while the pool is open and at least one solver process is alive."""
-        return not self._closed and any(w.process.is_alive() for w in self._workers)
+        """True while the pool is open and at least one solver process is alive. Asked on every
+        request: the processes are polled at most every LIVENESS_TTL_S, and at once after the
+        pool itself adds, retires or closes one (a process killed from outside shows within that)."""
+        now = time.monotonic()
+        if now - self._alive_checked >= LIVENESS_TTL_S:
+            self._alive = any(w.process.is_alive() for w in self._workers)
+            self._alive_checked = now
+        return not self._closed and self._alive
+
+    def _changed(self) -> None:
+        self._alive_checked = -LIVENESS_TTL_S
 
     def busy(self) -> int:
         """Processes in the pool that are running a call (or starting)."""
@@ -155,6 +177,7 @@ class SolverPool:
     def _retire(self, worker: _Worker) -> None:
         """Kill a worker whose state is unknown (stuck, crashed, cancelled) and start a replacement."""
         self._workers.discard(worker)
+        self._changed()
         worker.kill()
         if self._closed:
             return
@@ -216,7 +239,7 @@ class SolverPool:
         while True:
             worker = await self._idle.get()
             try:
-                worker.conn.send((task, backend, self.timeout_ms))
+                worker.conn.send_bytes(_dumps((task, backend, self.timeout_ms)))
                 break
             except OSError:  # the process died while idle (e.g. the OOM killer): use another
                 self._retire(worker)
@@ -255,6 +278,7 @@ class SolverPool:
             task.cancel()
         workers = list(self._workers)
         self._workers.clear()
+        self._changed()
         for worker in workers:
             with contextlib.suppress(Exception):
                 worker.conn.close()
