@@ -50,6 +50,7 @@ class PipelineMemory:
     apply_error: str | None = None
     failures: int = 0
     desired_hashes: dict[tuple[str, str], str] = field(default_factory=dict)
+    template_hashes: dict[str, str] = field(default_factory=dict)  # variant -> pod template hash
     pipeline: PipelineInput | None = None  # the spec as last reconciled (None: the models reject it)
     # The status as this process last wrote it. The operator is the status' only writer, and a
     # watch event can carry an older status than the one just written (events lag behind writes):
@@ -170,6 +171,7 @@ class Controller:
             memory.pipeline = pipeline_input(body, inputs)
             desired: Desired = build_desired(body, inputs)
             memory.problems = list(desired.problems)
+            memory.template_hashes = desired.template_hashes()  # empty with problems: status renders
             if desired.problems:
                 memory.stalled = True
             else:
@@ -241,6 +243,7 @@ class Controller:
                 now(),
                 pending=self._pending_children(key, memory),
                 apply_error=memory.apply_error,
+                template_hashes=memory.template_hashes,
             )
         if status_patch_needed(previous, status):
             await self.kube.patch_status(key[0], key[1], status)

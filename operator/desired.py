@@ -7,6 +7,7 @@ from typing import Any
 
 from evolved_operator.apply_plan import content_hash, key_of
 from evolved_operator.cache import ChildKey
+from evolved_operator.constants import ANNOTATION_CONTENT_HASH, LABEL_VARIANT
 from evolved_operator.inputs import Inputs
 from evolved_operator.problems import Problem
 from evolved_operator.render import PipelineInput, program_hashes, render_all
@@ -21,6 +22,17 @@ class Desired:
 
     def hashes(self) -> dict[ChildKey, str]:
         return {key_of(obj): content_hash(obj) for obj in self.objects}
+
+    def template_hashes(self) -> dict[str, str]:
+        """Variant name -> the content hash in its Deployment's pod template (what status compares
+        the observed Deployment with; kept so status does not render the Deployment again)."""
+        return {
+            str(obj["metadata"]["labels"][LABEL_VARIANT]): str(
+                obj["spec"]["template"]["metadata"]["annotations"][ANNOTATION_CONTENT_HASH]
+            )
+            for obj in self.objects
+            if obj["kind"] == "Deployment"
+        }
 
 
 def pipeline_input(body: dict[str, Any], inputs: Inputs) -> PipelineInput | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 import kopf
@@ -42,12 +43,24 @@ def controller() -> Controller:
     return _controller
 
 
+class EventsOnlyDiffBase(kopf.AnnotationsDiffBaseStorage):
+    """kopf builds a diff-base (a deep copy of the whole object, then a diff) on every watch event
+    for on.create/on.update handlers; this operator has only on.event handlers and compares
+    generations itself, so there is nothing to build (py-spy: the copy was 8% of the operator's
+    CPU at 400 pipelines). Nothing is stored either: kopf stores a diff-base only for those
+    handlers."""
+
+    def build(self, *, body: kopf.Body, extra_fields: Iterable[kopf.FieldSpec] | None = None) -> kopf.BodyEssence:
+        return kopf.BodyEssence()
+
+    def fetch(self, *, body: kopf.Body) -> kopf.BodyEssence | None:
+        return None
+
+
 def configure(settings: kopf.OperatorSettings) -> None:
     settings.persistence.finalizer = f"{GROUP}/finalizer"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
-    )
+    settings.persistence.diffbase_storage = EventsOnlyDiffBase(prefix=GROUP, key="last-handled-configuration")
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 270
     settings.watching.client_timeout = 300

@@ -80,7 +80,7 @@ def _desired_template_hash(pipeline: PipelineInput, variant: Variant) -> str | N
 
 
 def observe_variant(
-    pipeline: PipelineInput, variant: Variant, deployment: DeploymentState | None
+    pipeline: PipelineInput, variant: Variant, deployment: DeploymentState | None, desired_hash: str | None = None
 ) -> conditions.VariantObservation:
     """Whether the Deployment runs what the spec declares: its controller saw its last change, its
     pod template carries the desired content hash and (without an HPA) the declared replicas."""
@@ -92,7 +92,8 @@ def observe_variant(
     else:
         want = variant.desired_replicas()
         replicas_declared = deployment.spec_replicas == want
-    desired_hash = _desired_template_hash(pipeline, variant)
+    if desired_hash is None:
+        desired_hash = _desired_template_hash(pipeline, variant)
     current = (
         deployment.observed_generation >= deployment.generation
         and replicas_declared
@@ -119,15 +120,19 @@ def compute_status(
     *,
     pending: Sequence[str] = (),
     apply_error: str | None = None,
+    template_hashes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The full status. ``deployments`` maps variant name -> its observed Deployment (absent: not
     created yet); ``previous`` is the status the object holds (for transition times); ``pending``
-    names children not applied yet; ``apply_error`` is the last failed write."""
+    names children not applied yet; ``apply_error`` is the last failed write; ``template_hashes``
+    (variant -> pod template content hash, from :meth:`Desired.template_hashes`) saves rendering
+    each Deployment again."""
     variants: list[dict[str, Any]] = []
     observations = []
     for variant in pipeline.spec.variants:
         deployment = deployments.get(variant.name)
-        observations.append(observe_variant(pipeline, variant, deployment))
+        known = (template_hashes or {}).get(variant.name)
+        observations.append(observe_variant(pipeline, variant, deployment, known))
         seen = deployment or DeploymentState()
         variants.append(
             {

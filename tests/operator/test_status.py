@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from evolved_operator.api import EvolvedPipelineSpec
+from evolved_operator.desired import Desired
 from evolved_operator.problems import Problem
 from evolved_operator.render import PipelineInput, program_hashes, render_all
 from evolved_operator.status import (
@@ -278,3 +279,15 @@ def test_a_deployment_is_observed_from_the_object_the_api_returns() -> None:
     assert state.image == "evolved-pipelines/runtime:0.1.0"
     assert len(state.content_hash) == 64
     assert observe_deployment({}) == DeploymentState()
+
+
+def test_status_from_the_kept_template_hashes_equals_status_from_rendering_again() -> None:
+    kept = Desired(pipeline=PIPELINE, objects=render_all(PIPELINE)).template_hashes()
+    assert set(kept) == {"stable", "cand"}
+    assert status(template_hashes=kept) == status()
+    assert summary(status(template_hashes=kept)) == READY
+
+
+def test_a_kept_template_hash_the_live_deployment_lacks_means_the_rollout_is_not_done() -> None:
+    stale = {"stable": "0" * 16, "cand": "0" * 16}
+    assert condition(status(template_hashes=stale), "Ready")["status"] == "False"
