@@ -131,7 +131,7 @@ def process_cpu(extra: dict[str, int]) -> dict[str, float]:
     return out
 
 
-READS = ("GET", "LIST", "WATCH", "DELETE", "DELETECOLLECTION")  # deletes: an earlier namespace going away
+NOT_COUNTED = ("GET", "LIST", "WATCH", "DELETE", "DELETECOLLECTION")  # reads; deletes: an earlier namespace going away
 REQUEST_TOTAL = re.compile(r"^apiserver_request_total\{(.*)\} ([0-9.e+]+)$", re.MULTILINE)
 
 
@@ -141,7 +141,7 @@ def apiserver_writes(kubectl: Kubectl) -> dict[str, float]:
     out: dict[str, float] = {}
     for labels, value in REQUEST_TOTAL.findall(kubectl.run("get", "--raw", "/metrics").stdout):
         fields = dict(re.findall(r'(\w+)="([^"]*)"', labels))
-        if fields.get("verb") in READS or not fields.get("resource"):
+        if fields.get("verb") in NOT_COUNTED or not fields.get("resource"):
             continue
         sub = fields.get("subresource")
         key = f"{fields['verb']} {fields['resource']}" + (f"/{sub}" if sub else "")

@@ -60,9 +60,8 @@ class PipelineMemory:
     def known_status(self, body: Mapping[str, Any]) -> dict[str, Any]:
         return dict(self.status if self.status is not None else body.get("status") or {})
 
-    def wrote_status(self, body: dict[str, Any], status: dict[str, Any]) -> None:
+    def wrote_status(self, status: dict[str, Any]) -> None:
         self.status = {k: v for k, v in status.items() if v is not None}
-        body["status"] = self.status
 
 
 @dataclass
@@ -165,7 +164,7 @@ class Controller:
             if slow and previous.get("observedGeneration") != generation and memory.reconciled_generation != generation:
                 patch = first_visit(previous, generation, now())
                 await self.kube.patch_status(key[0], key[1], patch)
-                memory.wrote_status(body, {**previous, **patch})
+                memory.wrote_status({**previous, **patch})
             inputs = await resolve_inputs(body, self.kube, self.checker)
             memory.references = inputs.references
             memory.pipeline = pipeline_input(body, inputs)
@@ -247,7 +246,7 @@ class Controller:
             )
         if status_patch_needed(previous, status):
             await self.kube.patch_status(key[0], key[1], status)
-            memory.wrote_status(body, {**previous, **status})
+            memory.wrote_status({**previous, **status})
             for event_type, reason, message in transition_events(previous, status):
                 await self._event(body, event_type, reason, message)
 

@@ -7,10 +7,11 @@ from typing import Any
 
 from evolved_operator.apply_plan import content_hash, key_of
 from evolved_operator.cache import ChildKey
-from evolved_operator.constants import ANNOTATION_CONTENT_HASH, LABEL_VARIANT
+from evolved_operator.constants import LABEL_VARIANT
 from evolved_operator.inputs import Inputs
 from evolved_operator.problems import Problem
 from evolved_operator.render import PipelineInput, program_hashes, render_all
+from evolved_operator.render.deployment import template_hash
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,7 @@ class Desired:
         """Variant name -> the content hash in its Deployment's pod template (what status compares
         the observed Deployment with; kept so status does not render the Deployment again)."""
         return {
-            str(obj["metadata"]["labels"][LABEL_VARIANT]): str(
-                obj["spec"]["template"]["metadata"]["annotations"][ANNOTATION_CONTENT_HASH]
-            )
+            str(obj["metadata"]["labels"][LABEL_VARIANT]): template_hash(obj)
             for obj in self.objects
             if obj["kind"] == "Deployment"
         }

@@ -16,7 +16,7 @@ from evolved_operator import conditions
 from evolved_operator.api import Variant
 from evolved_operator.constants import ANNOTATION_CONTENT_HASH, ANNOTATION_PROGRAM_HASH
 from evolved_operator.problems import Problem
-from evolved_operator.render.deployment import CONTAINER, render_deployment
+from evolved_operator.render.deployment import CONTAINER, render_deployment, template_hash
 from evolved_operator.render.pipeline import PipelineInput, UnresolvedProgram
 
 Event = tuple[str, str, str]  # (type, reason, message)
@@ -76,7 +76,7 @@ def _desired_template_hash(pipeline: PipelineInput, variant: Variant) -> str | N
         rendered = render_deployment(pipeline, variant)
     except UnresolvedProgram:
         return None  # the reconciler reports it as a problem; status cannot say what is desired
-    return str(rendered["spec"]["template"]["metadata"]["annotations"][ANNOTATION_CONTENT_HASH])
+    return template_hash(rendered)
 
 
 def observe_variant(

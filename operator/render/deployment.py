@@ -106,6 +106,12 @@ def _pod_spec(pipeline: PipelineInput, variant: Variant, container: dict[str, An
     return pod_spec
 
 
+def template_hash(deployment: dict[str, Any]) -> str:
+    """The content hash :func:`render_deployment` put in the pod template (a config, program or
+    env change changes it, and so rolls the Deployment)."""
+    return str(deployment["spec"]["template"]["metadata"]["annotations"][ANNOTATION_CONTENT_HASH])
+
+
 def render_deployment(pipeline: PipelineInput, variant: Variant) -> dict[str, Any]:
     """No ``spec.replicas`` when an HPA manages the variant (the HPA owns that field)."""
     env = _env(pipeline, variant)
