@@ -88,7 +88,14 @@ def start_runtime(tmp_path: Path) -> Iterator[StartRuntime]:
         wait_for("/health", lambda: runtime.get("/health")[0] == 200 or not proc.alive(), timeout=60)
         assert proc.alive(), proc.log_tail()
         if wait_ready:
-            wait_for("/ready", lambda: runtime.get("/ready")[0] == 200, timeout=60)
+            # Readiness is per worker process and each probe lands on one of them: with several
+            # workers, wait until many probes in a row say ready (as bench/runtime_tier1.py does).
+            probes = 1 if workers == 1 else 20
+            wait_for(
+                "/ready on every worker",
+                lambda: all(runtime.get("/ready")[0] == 200 for _ in range(probes)),
+                timeout=60,
+            )
         return runtime
 
     yield start
