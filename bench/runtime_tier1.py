@@ -6,8 +6,11 @@ solver pool -> response, with no translation and no LLM.
 
 1. in-process: ``solve_task`` called in a loop by one process per core, for a fixed time;
 2. HTTP max rate: ``wrk`` (16 connections, Lua script posting the chat body) against
-   ``evolved-runtime serve --workers 2`` with one solver process per worker;
+   ``evolved-runtime serve --workers 1`` with one solver process per core;
 3. HTTP latency at half the max rate: ``vegeta attack`` at a fixed rate (open loop).
+
+Steps 2 and 3 run once per ``--cpu-affinity`` value (default: ``none`` then ``spread``, the
+runtime's ``solver.cpu_affinity``), each against a fresh server.
 
     python -m bench.runtime_tier1 --seconds 10
 """
@@ -138,12 +141,11 @@ def open_loop(port: int, kind: str, rate: float, seconds: float) -> dict[str, fl
     }
 
 
-def start_runtime(workers: int, pool_size: int = 1) -> tuple[processes.Background, int]:
+def start_runtime(workers: int, pool_size: int = 1, cpu_affinity: str = "none") -> tuple[processes.Background, int]:
     port = _free_port()
     config = Path(tempfile.mkdtemp()) / "pipeline.json"
-    config.write_text(
-        json.dumps({"pipeline": "bench", "variant": "v", "solver": {"pool_size": pool_size, "timeout_ms": 2000}})
-    )
+    solver = {"pool_size": pool_size, "timeout_ms": 2000, "cpu_affinity": cpu_affinity}
+    config.write_text(json.dumps({"pipeline": "bench", "variant": "v", "solver": solver}))
     proc = processes.start(
         "evolved-runtime",
         [sys.executable, "-m", "evolved_runtime.cli", "serve", "--config", str(config), "--host", "127.0.0.1",
@@ -163,11 +165,47 @@ def start_runtime(workers: int, pool_size: int = 1) -> tuple[processes.Backgroun
     return proc, port
 
 
+def http_phase(
+    label: str, proc: processes.Background, port: int, kind: str, seconds: int, limits: dict[str, Any]
+) -> dict[str, Any]:
+    """The maximum rate with its CPU per request and steal, then the latency at half that rate."""
+    wrk(port, kind, 2, strict=False)  # warm-up
+    stolen, cpu_before = steal_counters(), tree_cpu(proc.process.pid)
+    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    best = wrk(port, kind, seconds)
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_after, steal = tree_cpu(proc.process.pid), steal_share(stolen)
+    served = best["rps"] * seconds
+    cpu_ms = {k: round(1000 * (cpu_after[k] - cpu_before[k]) / served, 3) for k in cpu_after}
+    wrk_cpu = wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime
+    cpu_ms["wrk"] = round(1000 * wrk_cpu / served, 3)
+    print(
+        f"{label}: HTTP max {best['rps']:.0f} req/s, p50 {best['p50_ms']:.2f} ms, p99 {best['p99_ms']:.2f} ms;"
+        f" CPU ms per request {cpu_ms}, steal {steal:.0%}",
+        flush=True,
+    )
+    half = open_loop(port, kind, best["rps"] / 2, seconds)
+    print(f"{label}: at {half['rate']:.0f} req/s p50 {half['p50_ms']:.2f} ms, p99 {half['p99_ms']:.2f} ms", flush=True)
+    return {
+        "http_max": best,
+        "http_cpu_ms_per_request": cpu_ms,
+        "http_steal": steal,
+        "half_rate": half,
+        "ratio_to_in_process": round(best["rps"] / limits[f"{kind}_in_process_rps"], 3),
+        # the same ratio from CPU time, which the hypervisor's steal does not distort
+        "cpu_ratio_to_in_process": round(limits[f"{kind}_in_process_cpu_ms"] / sum(cpu_ms.values()), 3),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--pool-size", type=int, default=os.cpu_count() or 2, help="solver processes per worker")
+    parser.add_argument(
+        "--cpu-affinity", nargs="+", default=["none", "spread"], choices=["none", "spread"],
+        help="the runtime's solver.cpu_affinity; each value is one server run, side by side",
+    )  # fmt: skip
     parser.add_argument("--output", default=str(cache_dir() / "bench-runtime.json"))
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -186,41 +224,14 @@ def main(argv: list[str] | None = None) -> int:
         results[f"{kind}_in_process_rps"] = round(limit, 1)
         results[f"{kind}_in_process_cpu_ms"] = round(cpu_per_solve, 3)
         results[f"{kind}_in_process_steal"] = steal
-    proc, port = start_runtime(args.workers, args.pool_size)
-    try:
-        for kind in PROBLEMS:
-            wrk(port, kind, 2, strict=False)  # warm-up
-            stolen, cpu_before = steal_counters(), tree_cpu(proc.process.pid)
-            wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-            best = wrk(port, kind, args.seconds)
-            wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu_after, steal = tree_cpu(proc.process.pid), steal_share(stolen)
-            served = best["rps"] * args.seconds
-            cpu_ms = {k: round(1000 * (cpu_after[k] - cpu_before[k]) / served, 3) for k in cpu_after}
-            cpu_ms["wrk"] = round(
-                1000 * (wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime) / served, 3
-            )
-            print(
-                f"{kind}: HTTP max {best['rps']:.0f} req/s, p50 {best['p50_ms']:.2f} ms, p99 {best['p99_ms']:.2f} ms;"
-                f" CPU ms per request {cpu_ms}, steal {steal:.0%}",
-                flush=True,
-            )
-            half = open_loop(port, kind, best["rps"] / 2, args.seconds)
-            print(
-                f"{kind}: at {half['rate']:.0f} req/s p50 {half['p50_ms']:.2f} ms, p99 {half['p99_ms']:.2f} ms",
-                flush=True,
-            )
-            results[kind] = {
-                "http_max": best,
-                "http_cpu_ms_per_request": cpu_ms,
-                "http_steal": steal,
-                "half_rate": half,
-                "ratio_to_in_process": round(best["rps"] / results[f"{kind}_in_process_rps"], 3),
-                # the same ratio from CPU time, which the hypervisor's steal does not distort
-                "cpu_ratio_to_in_process": round(results[f"{kind}_in_process_cpu_ms"] / sum(cpu_ms.values()), 3),
-            }
-    finally:
-        proc.stop()
+    for affinity in args.cpu_affinity:
+        proc, port = start_runtime(args.workers, args.pool_size, affinity)
+        try:
+            for kind in PROBLEMS:
+                key = kind if affinity == "none" else f"{kind}_{affinity}"
+                results[key] = http_phase(key, proc, port, kind, args.seconds, results)
+        finally:
+            proc.stop()
     Path(args.output).write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
     return 0

@@ -8,12 +8,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from evolved_runtime.config import ConfigError, PipelineConfig, load_config
 
 
-def build_app() -> FastAPI:
+def build_app() -> ASGIApp:
     """The app factory uvicorn calls in each worker process (config from EVOLVED_CONFIG + env)."""
     from evolved_runtime import logs
     from evolved_runtime.app import create_app
@@ -31,7 +31,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     if args.config:
         os.environ["EVOLVED_CONFIG"] = str(Path(args.config).resolve())
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # several processes share one /metrics; one worker keeps its samples in memory (the
+        # multiprocess mode's mmap writes were 5% of the server's CPU per request)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="evolved-metrics-")
     import signal
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import random
 import time
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -105,7 +105,7 @@ async def chat(request: Request) -> Response:
 
 async def handle(state: RuntimeState, payload: bytes, request_id: str | None) -> Response:
     """One chat request, from the raw body to the response (also called by the ASGI fast path)."""
-    rid = request_id or uuid.uuid4().hex
+    rid = request_id or f"{random.getrandbits(128):032x}"  # like uuid4().hex, without a syscall per request
     logs.request_id.set(rid)
     pipeline, variant = state.labels.get("pipeline", ""), state.labels.get("variant", "")
     try:

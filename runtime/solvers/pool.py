@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from evolved_runtime import heap
 from evolved_runtime.solvers.backends import Backend, SolveOutcome, applicable_backends, solve_task
 from evolved_runtime.solvers.portfolio import PortfolioOutcome, combine
 from evolved_runtime.symil.formal import AspTask, FormalTask, SmtLibTask
@@ -39,15 +40,27 @@ _WARM_UP_ASP = AspTask(source="a. b :- a.")
 log = logging.getLogger("evolved_runtime.solvers")
 
 
-def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int) -> None:
-    """One solver process: limit its address space, warm the solvers up, then serve calls forever."""
+def next_cpu(allowed: list[int], pinned: list[int]) -> int:
+    """The CPU for a new solver process: the allowed one with the fewest processes pinned to it
+    (the lowest number among equals), so ``size`` processes spread over the cores and a
+    replacement takes the place of the process it replaces."""
+    return min(allowed, key=lambda cpu: (pinned.count(cpu), cpu))
+
+
+def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int, cpu: int | None) -> None:
+    """One solver process: limit its address space, pin it to ``cpu`` if given, warm the solvers
+    up, then serve calls forever."""
     limit = memory_mb * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if cpu is not None:
+        with contextlib.suppress(OSError):  # the CPU went away (cpuset changed): run unpinned
+            os.sched_setaffinity(0, {cpu})
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(Exception):  # load the solvers' libraries now, not on the first request
         solve_task(_WARM_UP, "z3", 5000)
         solve_task(_WARM_UP_ASP, "clingo", 5000)
+    heap.freeze_start_up_heap()
     conn.send("ready")
     while True:
         try:
@@ -82,6 +95,7 @@ def _unknown(backend: Backend, detail: str) -> SolveOutcome:
 class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: Connection
+    cpu: int | None = None
 
     def kill(self) -> None:
         """SIGKILL without waiting (the process may be stuck in native code)."""
@@ -102,10 +116,13 @@ class SolverPool:
     a timeout, a crash or the memory limit give an UNKNOWN outcome with the reason in ``detail``.
 
     ``fn`` is the function each worker runs per call (default: the real back ends); it must be a
-    module-level function so the workers can import it.
+    module-level function so the workers can import it. With ``pin_cpus`` each process is pinned
+    to one of the CPUs this process may use, spread evenly (config ``solver.cpu_affinity: spread``).
     """
 
-    def __init__(self, size: int, timeout_ms: int, memory_mb: int, fn: SolveFn = solve_task) -> None:
+    def __init__(
+        self, size: int, timeout_ms: int, memory_mb: int, fn: SolveFn = solve_task, *, pin_cpus: bool = False
+    ) -> None:
         if size < 1:
             raise ValueError("a solver pool needs at least one process")
         self.size = size
@@ -113,6 +130,8 @@ class SolverPool:
         self.memory_mb = memory_mb
         self.replaced = 0
         self._fn = fn
+        self._cpus = sorted(os.sched_getaffinity(0)) if pin_cpus else None
+        self._pinned: list[int] = []  # the CPU of every process started or starting
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(PRELOAD)  # no effect once the forkserver runs; harmless
         self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
@@ -124,19 +143,27 @@ class SolverPool:
 
     # -- process management -------------------------------------------------------------
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self, cpu: int | None) -> _Worker:
         """Start one process (blocking for a few ms: call in a thread)."""
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
-            target=_worker_main, args=(child, self._fn, self.memory_mb), daemon=True, name="evolved-solver"
+            target=_worker_main, args=(child, self._fn, self.memory_mb, cpu), daemon=True, name="evolved-solver"
         )
         process.start()
         child.close()
-        return _Worker(process=process, conn=parent)
+        return _Worker(process=process, conn=parent, cpu=cpu)
 
     async def _add(self) -> None:
         """Start a process, wait for it to load the solvers, then offer it to callers."""
-        worker = await asyncio.to_thread(self._spawn)
+        cpu = None
+        if self._cpus:  # chosen here, on the loop, so processes started at once get different CPUs
+            cpu = next_cpu(self._cpus, self._pinned)
+            self._pinned.append(cpu)
+        try:
+            worker = await asyncio.to_thread(self._spawn, cpu)
+        except BaseException:
+            self._unpin(cpu)
+            raise
         self._workers.add(worker)
         self._changed()
         try:
@@ -145,6 +172,7 @@ class SolverPool:
             message = None
         if message != "ready" or self._closed:
             self._workers.discard(worker)
+            self._unpin(cpu)
             self._changed()
             worker.kill()
             await asyncio.to_thread(worker.reap)
@@ -167,8 +195,16 @@ class SolverPool:
             self._alive_checked = now
         return not self._closed and self._alive
 
+    def _unpin(self, cpu: int | None) -> None:
+        if cpu is not None and cpu in self._pinned:
+            self._pinned.remove(cpu)
+
     def _changed(self) -> None:
         self._alive_checked = -LIVENESS_TTL_S
+
+    def pids(self) -> list[int]:
+        """The process IDs of the pool's solver processes (started or starting)."""
+        return [w.process.pid for w in self._workers if w.process.pid is not None]
 
     def busy(self) -> int:
         """Processes in the pool that are running a call (or starting)."""
@@ -177,6 +213,7 @@ class SolverPool:
     def _retire(self, worker: _Worker) -> None:
         """Kill a worker whose state is unknown (stuck, crashed, cancelled) and start a replacement."""
         self._workers.discard(worker)
+        self._unpin(worker.cpu)
         self._changed()
         worker.kill()
         if self._closed:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 
 import pytest
 
 from evolved_runtime.english import translate
 from evolved_runtime.solvers import testing
-from evolved_runtime.solvers.pool import SolverPool
+from evolved_runtime.solvers.pool import SolverPool, next_cpu
 from evolved_runtime.symil.formal import AspTask, SmtLibTask
 
 EQUATION = SmtLibTask(source="(declare-const x Int)\n(assert (= (+ (* 3 x) 5) 20))\n(check-sat)")
@@ -161,3 +162,44 @@ async def test_the_portfolio_runs_every_applicable_solver_and_reports_agreement(
     assert result.verdict == "VALID"
     assert {o.backend for o in result.outcomes} == {"z3", "clingo"}
     assert result.agree is True
+
+
+async def until_idle(pool: SolverPool, size: int, timeout_s: float = 30.0) -> None:
+    """Poll until ``size`` processes are up and none is busy or starting."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while not (len(pool.pids()) == size and pool.busy() == 0):
+        assert loop.time() < deadline, f"the pool did not settle: {len(pool.pids())} processes, {pool.busy()} busy"
+        await asyncio.sleep(0.02)
+
+
+def allowed_cpus(pid: int) -> set[int]:
+    return os.sched_getaffinity(pid)
+
+
+def test_pinned_processes_spread_over_the_cpus_and_a_replacement_takes_the_freed_one() -> None:
+    assert next_cpu([0, 1], []) == 0
+    assert next_cpu([0, 1], [0]) == 1
+    assert next_cpu([0, 1], [0, 1]) == 0
+    assert next_cpu([2, 5], [5, 2, 2]) == 5
+    assert next_cpu([3], [3, 3]) == 3
+
+
+async def test_cpu_affinity_spread_pins_each_solver_process_to_its_own_cpu_and_keeps_it_after_a_crash() -> None:
+    cpus = sorted(os.sched_getaffinity(0))
+    size = min(2, len(cpus))
+    p = SolverPool(size=size, timeout_ms=1000, memory_mb=256, fn=testing.by_prompt, pin_cpus=True)
+    await p.start()
+    try:
+        pinned = [allowed_cpus(pid) for pid in p.pids()]
+        assert sorted(pinned, key=min) == [{cpu} for cpu in cpus[:size]]
+        assert (await p.solve(CRASH, "z3")).verdict == "UNKNOWN"
+        await until_idle(p, size)  # the replacement is up
+        assert p.replaced == 1
+        assert sorted((allowed_cpus(pid) for pid in p.pids()), key=min) == [{cpu} for cpu in cpus[:size]]
+    finally:
+        await p.close()
+
+
+async def test_without_cpu_affinity_solver_processes_may_run_on_every_cpu(pool: SolverPool) -> None:
+    assert all(allowed_cpus(pid) == os.sched_getaffinity(0) for pid in pool.pids())
