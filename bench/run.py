@@ -8,7 +8,7 @@ from bench import operator_scale, runtime_tier1
 
 
 def main() -> int:
-    runtime_tier1.main(["--seconds", "8"])
+    runtime_tier1.main([])
     return operator_scale.main(["--sizes", "1", "100", "1000"])
 
 

@@ -1,18 +1,22 @@
-"""Tier 1 through HTTP against the same problems solved in-process (the limit), in one run.
+"""Tier 1 through HTTP against the same problems solved in-process (the limit), side by side.
 
 Problems: a small integer linear equation in SMT-LIB 2 (Z3) and 3-colouring a 4-cycle in ASP
 (Clingo, all models), sent as fenced formal input, so the request path is: HTTP -> pipeline ->
 solver pool -> response, with no translation and no LLM.
 
-1. in-process: ``solve_task`` called in a loop by one process per core, for a fixed time;
-2. HTTP max rate: ``wrk`` (16 connections, Lua script posting the chat body) against
-   ``evolved-runtime serve --workers 1`` with one solver process per core;
-3. HTTP latency at half the max rate: ``vegeta attack`` at a fixed rate (open loop).
+The host's speed changes within minutes (a solve's CPU time tripled between two runs on an idle
+machine, with no steal shown), so limit and HTTP are measured in alternation: each round, for
+each problem, first
 
-Steps 2 and 3 run once per ``--cpu-affinity`` value (default: ``none`` then ``spread``, the
-runtime's ``solver.cpu_affinity``), each against a fresh server.
+1. in-process: ``solve_task`` called in a loop by one process per core, for ``--seconds``;
+2. then, right after it, the HTTP max rate: ``wrk`` (16 connections, a Lua script posting the
+   chat body) against each server: ``evolved-runtime serve --workers 1`` with each
+   ``--pool-size`` (default: one solver process per core, and one more) and ``--cpu-affinity``;
 
-    python -m bench.runtime_tier1 --seconds 10
+the ratio is taken within the round, and the median over ``--rounds`` is reported. Last,
+3. the latency at half each server's median max rate: ``vegeta attack`` at a fixed rate (open loop).
+
+    python -m bench.runtime_tier1
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import re
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -165,11 +170,9 @@ def start_runtime(workers: int, pool_size: int = 1, cpu_affinity: str = "none") 
     return proc, port
 
 
-def http_phase(
-    label: str, proc: processes.Background, port: int, kind: str, seconds: int, limits: dict[str, Any]
-) -> dict[str, Any]:
-    """The maximum rate with its CPU per request and steal, then the latency at half that rate."""
-    wrk(port, kind, 2, strict=False)  # warm-up
+def max_rate(proc: processes.Background, port: int, kind: str, seconds: int) -> dict[str, Any]:
+    """``wrk``'s maximum rate, with CPU milliseconds per request (server, solvers, wrk) and steal."""
+    wrk(port, kind, 1, strict=False)  # warm-up
     stolen, cpu_before = steal_counters(), tree_cpu(proc.process.pid)
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     best = wrk(port, kind, seconds)
@@ -179,61 +182,77 @@ def http_phase(
     cpu_ms = {k: round(1000 * (cpu_after[k] - cpu_before[k]) / served, 3) for k in cpu_after}
     wrk_cpu = wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime
     cpu_ms["wrk"] = round(1000 * wrk_cpu / served, 3)
-    print(
-        f"{label}: HTTP max {best['rps']:.0f} req/s, p50 {best['p50_ms']:.2f} ms, p99 {best['p99_ms']:.2f} ms;"
-        f" CPU ms per request {cpu_ms}, steal {steal:.0%}",
-        flush=True,
-    )
-    half = open_loop(port, kind, best["rps"] / 2, seconds)
-    print(f"{label}: at {half['rate']:.0f} req/s p50 {half['p50_ms']:.2f} ms, p99 {half['p99_ms']:.2f} ms", flush=True)
-    return {
-        "http_max": best,
-        "http_cpu_ms_per_request": cpu_ms,
-        "http_steal": steal,
-        "half_rate": half,
-        "ratio_to_in_process": round(best["rps"] / limits[f"{kind}_in_process_rps"], 3),
-        # the same ratio from CPU time, which the hypervisor's steal does not distort
-        "cpu_ratio_to_in_process": round(limits[f"{kind}_in_process_cpu_ms"] / sum(cpu_ms.values()), 3),
-    }
+    return {**best, "cpu_ms": cpu_ms, "steal": steal}
+
+
+def median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="length of each measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="in-process / HTTP pairs per problem and server")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--pool-size", type=int, default=os.cpu_count() or 2, help="solver processes per worker")
     parser.add_argument(
-        "--cpu-affinity", nargs="+", default=["none", "spread"], choices=["none", "spread"],
-        help="the runtime's solver.cpu_affinity; each value is one server run, side by side",
+        "--pool-size", type=int, nargs="+", default=[(os.cpu_count() or 2), (os.cpu_count() or 2) + 1],
+        help="solver processes per worker; each value is one server, measured side by side",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cpu-affinity", nargs="+", default=["none"], choices=["none", "spread"],
+        help="the runtime's solver.cpu_affinity; each value is one server per pool size",
     )  # fmt: skip
     parser.add_argument("--output", default=str(cache_dir() / "bench-runtime.json"))
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: apt-get install wrk")
     cores = os.cpu_count() or 2
-    results: dict[str, Any] = {"cores": cores, "workers": args.workers, "pool_size": args.pool_size}
-    for kind in PROBLEMS:
-        stolen = steal_counters()
-        limit, cpu_per_solve = in_process_rate(kind, args.seconds, cores)
-        steal = steal_share(stolen)
-        print(
-            f"{kind}: in-process {limit:.0f} solves/s on {cores} processes, {cpu_per_solve:.2f} ms CPU per solve,"
-            f" steal {steal:.0%}",
-            flush=True,
-        )
-        results[f"{kind}_in_process_rps"] = round(limit, 1)
-        results[f"{kind}_in_process_cpu_ms"] = round(cpu_per_solve, 3)
-        results[f"{kind}_in_process_steal"] = steal
-    for affinity in args.cpu_affinity:
-        proc, port = start_runtime(args.workers, args.pool_size, affinity)
-        try:
+    servers: dict[str, tuple[processes.Background, int]] = {}
+    results: dict[str, Any] = {"cores": cores, "workers": args.workers, "seconds": args.seconds, "rounds": []}
+    try:
+        for size in args.pool_size:
+            for affinity in args.cpu_affinity:
+                label = f"pool {size}" + ("" if affinity == "none" else f", {affinity}")
+                servers[label] = start_runtime(args.workers, size, affinity)
+        for round_no in range(1, args.rounds + 1):
             for kind in PROBLEMS:
-                key = kind if affinity == "none" else f"{kind}_{affinity}"
-                results[key] = http_phase(key, proc, port, kind, args.seconds, results)
-        finally:
+                stolen = steal_counters()
+                limit, cpu_per_solve = in_process_rate(kind, args.seconds, cores)
+                entry: dict[str, Any] = {"round": round_no, "problem": kind, "in_process_rps": round(limit, 1),
+                                         "in_process_cpu_ms": round(cpu_per_solve, 3),
+                                         "in_process_steal": steal_share(stolen), "http": {}}  # fmt: skip
+                print(f"round {round_no} {kind}: in-process {limit:.0f} solves/s, {cpu_per_solve:.2f} ms CPU per solve,"
+                      f" steal {entry['in_process_steal']:.0%}", flush=True)  # fmt: skip
+                for label, (proc, port) in servers.items():
+                    best = max_rate(proc, port, kind, args.seconds)
+                    best["ratio"] = round(best["rps"] / limit, 3)
+                    # the same ratio from CPU time, which the hypervisor's steal does not distort
+                    best["cpu_ratio"] = round(cpu_per_solve / sum(best["cpu_ms"].values()), 3)
+                    entry["http"][label] = best
+                    print(f"  {label}: HTTP {best['rps']:.0f} req/s ({best['ratio']:.0%}; by CPU {best['cpu_ratio']:.0%}),"
+                          f" CPU ms per request {best['cpu_ms']}, steal {best['steal']:.0%}", flush=True)  # fmt: skip
+                results["rounds"].append(entry)
+        summary: dict[str, Any] = {}
+        for kind in PROBLEMS:
+            rows = [r for r in results["rounds"] if r["problem"] == kind]
+            for label, (_proc, port) in servers.items():
+                rates = [r["http"][label]["rps"] for r in rows]
+                half = open_loop(port, kind, statistics.median(rates) / 2, args.seconds)
+                summary[f"{kind}, {label}"] = {
+                    "ratios": [r["http"][label]["ratio"] for r in rows],
+                    "median_ratio": median([r["http"][label]["ratio"] for r in rows]),
+                    "median_cpu_ratio": median([r["http"][label]["cpu_ratio"] for r in rows]),
+                    "half_rate": half,
+                }
+                print(f"{kind}, {label}: median ratio {summary[f'{kind}, {label}']['median_ratio']:.0%}"
+                      f" (rounds {summary[f'{kind}, {label}']['ratios']}), at {half['rate']:.0f} req/s"
+                      f" p50 {half['p50_ms']:.2f} ms, p99 {half['p99_ms']:.2f} ms", flush=True)  # fmt: skip
+        results["summary"] = summary
+    finally:
+        for proc, _ in servers.values():
             proc.stop()
     Path(args.output).write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
+    print(json.dumps(results["summary"], indent=2))
     return 0
 
 
