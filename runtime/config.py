@@ -51,9 +51,9 @@ class SolverConfig(_Model):
     cpu_affinity: Literal["none", "spread"] = Field(
         default="none",
         description=(
-            "spread: pin each solver process to one of the CPUs the worker may use, evenly (fewer cache misses "
-            "per solve; for dedicated cores, e.g. Guaranteed pods under the static CPU manager). none: the "
-            "kernel places them."
+            "spread: pin each solver process to one of the CPUs the worker may use, evenly (a process then "
+            "keeps its caches; meant for dedicated cores, e.g. Guaranteed pods under the static CPU manager; "
+            "measured mixed on shared cores, docs/benchmarks.md). none: the kernel places them."
         ),
     )
 
