@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from bench.procstat import cpu_seconds, steal_counters, steal_share
+from bench.procstat import cpu_between, cpu_by_name, steal_counters, steal_share
 from e2e import cluster, operator_proc, toolchain
 from e2e.kube import Kubectl, wait_for
 from e2e.paths import cache_dir
@@ -115,20 +115,7 @@ CONTROL_PLANE = ("kube-apiserver", "kube-controller", "kube-scheduler", "etcd", 
 
 def process_cpu(extra: dict[str, int]) -> dict[str, float]:
     """CPU seconds so far of the control plane's processes (by name) and of ``extra`` (name -> pid)."""
-    out: dict[str, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            comm = (entry / "comm").read_text().strip()
-            name = next((n for n in CONTROL_PLANE if comm.startswith(n)), None)
-            if name is not None:
-                out[name] = out.get(name, 0.0) + cpu_seconds(int(entry.name))
-        except (OSError, ValueError):
-            continue  # the process ended while we looked
-    for name, pid in extra.items():
-        out[name] = cpu_seconds(pid)
-    return out
+    return cpu_by_name(CONTROL_PLANE, extra)
 
 
 NOT_COUNTED = ("GET", "LIST", "WATCH", "DELETE", "DELETECOLLECTION")  # reads; deletes: an earlier namespace going away
@@ -189,7 +176,7 @@ def run_size(kubectl: Kubectl, kubeconfig: str, n: int) -> dict[str, Any]:
     cpu_direct_after = process_cpu({})
     writes_direct = writes_between(writes_direct_before, apiserver_writes(kubectl), n)
     steal_direct = steal_share(stolen_direct)
-    cpu_direct = {k: round(v - cpu_direct_before.get(k, 0.0), 1) for k, v in sorted(cpu_direct_after.items())}
+    cpu_direct = cpu_between(cpu_direct_before, cpu_direct_after)
     delete_namespace(kubectl, ns_direct)
 
     ns = f"bench-op-{uuid.uuid4().hex[:6]}"
@@ -210,7 +197,7 @@ def run_size(kubectl: Kubectl, kubeconfig: str, n: int) -> dict[str, Any]:
         cpu_after = process_cpu({"operator": proc.process.pid})
         writes = writes_between(writes_before, apiserver_writes(kubectl), n)
         steal = steal_share(stolen)
-        cpu = {k: round(v - cpu_before.get(k, 0.0), 1) for k, v in sorted(cpu_after.items())}
+        cpu = cpu_between(cpu_before, cpu_after)
         before = child_versions(kubectl, ns)
         print("  resync: a label change on every pipeline")
         kubectl.run("label", "evp", "--all", "-n", ns, "bench-resync=1", "--overwrite")

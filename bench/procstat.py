@@ -6,10 +6,28 @@ import os
 from pathlib import Path
 
 
+def _stat(text: str) -> tuple[str, int, float]:
+    """(command name, parent pid, user + system CPU seconds) from a /proc/PID/stat line."""
+    comm, rest = text.split(" (", 1)[1].rsplit(")", 1)
+    fields = rest.split()
+    return comm, int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of one process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return _stat(Path(f"/proc/{pid}/stat").read_text())[2]
+
+
+def processes() -> dict[int, tuple[str, int, float]]:
+    """Every process now: pid -> (command name, parent pid, CPU seconds so far), one read each."""
+    out: dict[int, tuple[str, int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                out[int(entry.name)] = _stat((entry / "stat").read_text())
+            except (OSError, ValueError, IndexError):
+                continue  # the process ended while we looked
+    return out
 
 
 def steal_counters() -> tuple[int, int]:
@@ -26,21 +44,30 @@ def steal_share(before: tuple[int, int]) -> float:
 
 def tree_cpu(root: int) -> dict[str, float]:
     """CPU seconds so far of ``root`` ("server") and of all its descendants ("solvers")."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
+    table = processes()
     out = {"server": 0.0, "solvers": 0.0}
-    for pid in parents:
+    for pid, (_, _, cpu) in table.items():
         ancestor = pid
-        while ancestor not in (root, 0, 1) and ancestor in parents:
-            ancestor = parents[ancestor]
+        while ancestor not in (root, 0, 1) and ancestor in table:
+            ancestor = table[ancestor][1]
         if ancestor == root:
-            try:
-                out["server" if pid == root else "solvers"] += cpu_seconds(pid)
-            except OSError:
-                continue
+            out["server" if pid == root else "solvers"] += cpu
     return out
+
+
+def cpu_by_name(prefixes: tuple[str, ...], extra: dict[str, int]) -> dict[str, float]:
+    """CPU seconds so far of every process whose command name starts with one of ``prefixes``
+    (summed per prefix), and of ``extra`` (name -> pid)."""
+    out: dict[str, float] = {}
+    for comm, _, cpu in processes().values():
+        name = next((n for n in prefixes if comm.startswith(n)), None)
+        if name is not None:
+            out[name] = out.get(name, 0.0) + cpu
+    for name, pid in extra.items():
+        out[name] = cpu_seconds(pid)
+    return out
+
+
+def cpu_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """CPU seconds per name between two readings, by name, to a tenth of a second."""
+    return {k: round(v - before.get(k, 0.0), 1) for k, v in sorted(after.items())}

@@ -22,6 +22,7 @@ the ratio is taken within the round, and the median over ``--rounds`` is reporte
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import os
@@ -93,11 +94,18 @@ def body(kind: str) -> str:
     return json.dumps({"model": "bench", "messages": [{"role": "user", "content": PROBLEMS[kind]}]})
 
 
-def wrk(port: int, kind: str, seconds: int, connections: int = 16, strict: bool = True) -> dict[str, float]:
-    script = Path(tempfile.mkdtemp()) / "post.lua"
+@functools.cache
+def wrk_script(kind: str) -> Path:
+    """The Lua script that makes ``wrk`` post the chat body of ``kind`` (written once per run)."""
+    script = Path(tempfile.mkdtemp()) / f"post-{kind}.lua"
     script.write_text(
         f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = {json.dumps(body(kind))}\n'
     )
+    return script
+
+
+def wrk(port: int, kind: str, seconds: int, connections: int = 16, strict: bool = True) -> dict[str, float]:
+    script = wrk_script(kind)
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
          f"http://127.0.0.1:{port}/v1/chat/completions"],

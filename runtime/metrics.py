@@ -1,8 +1,8 @@
 """Prometheus metrics, correct with several uvicorn workers (prometheus-client multiprocess mode).
 
-The CLI points PROMETHEUS_MULTIPROC_DIR at a fresh directory before workers start; each worker
-writes its samples there and /metrics aggregates them. Without that variable (an app created in
-a test process) the default in-process registry is used.
+With several workers the CLI points PROMETHEUS_MULTIPROC_DIR at a fresh directory before they
+start; each worker writes its samples there and /metrics aggregates them. Without that variable
+(one worker, or an app created in a test process) the default in-process registry is used.
 """
 
 from __future__ import annotations
