@@ -10,8 +10,9 @@ each problem, first
 
 1. in-process: ``solve_task`` called in a loop by one process per core, for ``--seconds``;
 2. then, right after it, the HTTP max rate: ``wrk`` (16 connections, a Lua script posting the
-   chat body) against each server: ``evolved-runtime serve --workers 1`` with each
-   ``--pool-size`` (default: one solver process per core, and one more) and ``--cpu-affinity``;
+   chat body) against each server: ``evolved-runtime serve --workers 1`` for each
+   ``--pool-size`` (default: one solver process per core), ``--prefetch`` (default: 0 and 1)
+   and ``--cpu-affinity``;
 
 the ratio is taken within the round, and the median over ``--rounds`` is reported. Last,
 3. the latency at half each server's median max rate: ``vegeta attack`` at a fixed rate (open loop).
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import multiprocessing
 import os
@@ -154,10 +156,12 @@ def open_loop(port: int, kind: str, rate: float, seconds: float) -> dict[str, fl
     }
 
 
-def start_runtime(workers: int, pool_size: int = 1, cpu_affinity: str = "none") -> tuple[processes.Background, int]:
+def start_runtime(
+    workers: int, pool_size: int = 1, cpu_affinity: str = "none", prefetch: int = 1
+) -> tuple[processes.Background, int]:
     port = _free_port()
     config = Path(tempfile.mkdtemp()) / "pipeline.json"
-    solver = {"pool_size": pool_size, "timeout_ms": 2000, "cpu_affinity": cpu_affinity}
+    solver = {"pool_size": pool_size, "timeout_ms": 2000, "cpu_affinity": cpu_affinity, "prefetch": prefetch}
     config.write_text(json.dumps({"pipeline": "bench", "variant": "v", "solver": solver}))
     proc = processes.start(
         "evolved-runtime",
@@ -203,12 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="in-process / HTTP pairs per problem and server")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument(
-        "--pool-size", type=int, nargs="+", default=[(os.cpu_count() or 2), (os.cpu_count() or 2) + 1],
+        "--pool-size", type=int, nargs="+", default=[os.cpu_count() or 2],
         help="solver processes per worker; each value is one server, measured side by side",
     )  # fmt: skip
     parser.add_argument(
+        "--prefetch", type=int, nargs="+", default=[0, 1],
+        help="the runtime's solver.prefetch; each value is one server per pool size",
+    )  # fmt: skip
+    parser.add_argument(
         "--cpu-affinity", nargs="+", default=["none"], choices=["none", "spread"],
-        help="the runtime's solver.cpu_affinity; each value is one server per pool size",
+        help="the runtime's solver.cpu_affinity; each value is one server per pool size and prefetch",
     )  # fmt: skip
     parser.add_argument("--output", default=str(cache_dir() / "bench-runtime.json"))
     args = parser.parse_args(argv)
@@ -218,10 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     servers: dict[str, tuple[processes.Background, int]] = {}
     results: dict[str, Any] = {"cores": cores, "workers": args.workers, "seconds": args.seconds, "rounds": []}
     try:
-        for size in args.pool_size:
-            for affinity in args.cpu_affinity:
-                label = f"pool {size}" + ("" if affinity == "none" else f", {affinity}")
-                servers[label] = start_runtime(args.workers, size, affinity)
+        for size, prefetch, affinity in itertools.product(args.pool_size, args.prefetch, args.cpu_affinity):
+            label = f"pool {size}, prefetch {prefetch}" + ("" if affinity == "none" else f", {affinity}")
+            servers[label] = start_runtime(args.workers, size, affinity, prefetch)
         for round_no in range(1, args.rounds + 1):
             for kind in PROBLEMS:
                 stolen = steal_counters()

@@ -55,7 +55,11 @@ def create_app(config: PipelineConfig) -> ASGIApp:
     state = RuntimeState(
         config=config,
         pool=SolverPool(
-            solver.pool_size, solver.timeout_ms, solver.memory_mb, pin_cpus=solver.cpu_affinity == "spread"
+            solver.pool_size,
+            solver.timeout_ms,
+            solver.memory_mb,
+            pin_cpus=solver.cpu_affinity == "spread",
+            prefetch=solver.prefetch,
         ),
         llm=make_llm(config.llm),
         labels={"pipeline": config.pipeline, "variant": config.variant},

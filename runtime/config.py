@@ -48,6 +48,16 @@ class SolverConfig(_Model):
     timeout_ms: int = Field(default=2000, ge=10, le=600_000, description="Wall-clock limit per solver call.")
     memory_mb: int = Field(default=512, ge=64, le=65_536, description="Address-space limit per solver process.")
     pool_size: int = Field(default=2, ge=1, le=64, description="Number of solver processes per worker process.")
+    prefetch: int = Field(
+        default=1,
+        ge=0,
+        le=4,
+        description=(
+            "Calls that may wait in a busy solver process's pipe while every process is busy, so it starts the "
+            "next call the moment it answers (only small calls, only behind a call that started under 50 ms "
+            "ago). 0: calls go to idle processes only."
+        ),
+    )
     cpu_affinity: Literal["none", "spread"] = Field(
         default="none",
         description=(

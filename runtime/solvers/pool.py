@@ -19,8 +19,9 @@ import pickle
 import resource
 import signal
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -34,6 +35,10 @@ GRACE_MS = 250  # on top of the solver's own time limit, before the process is k
 STARTUP_TIMEOUT_S = 60.0
 MAX_RESTART_DELAY_S = 5.0
 LIVENESS_TTL_S = 0.5  # how long a "some process is alive" check (a waitpid per process) is reused
+# With prefetch, a busy process may get its next call queued in its pipe, so it starts that call
+# the moment it answers instead of sleeping until the event loop hands it one:
+PREFETCH_MAX_BYTES = 32 * 1024  # larger requests wait for an idle process (a queued one must fit the socket buffer)
+PREFETCH_MAX_AGE_S = 0.05  # never queue behind a call that has run this long: it may be a long one
 PRELOAD = ["evolved_runtime.solvers.z3_backend", "evolved_runtime.solvers.clingo_backend"]
 _WARM_UP = SmtLibTask(source="(declare-const x Int)\n(assert (> x 0))\n(check-sat)")
 _WARM_UP_ASP = AspTask(source="a. b :- a.")
@@ -45,6 +50,26 @@ def next_cpu(allowed: list[int], pinned: list[int]) -> int:
     (the lowest number among equals), so ``size`` processes spread over the cores and a
     replacement takes the place of the process it replaces."""
     return min(allowed, key=lambda cpu: (pinned.count(cpu), cpu))
+
+
+def next_worker(loads: list[tuple[int, float]], size: int, now: float, prefetch: int) -> int | None:
+    """Which process takes a call of ``size`` pickled bytes, given each process's (calls sent and
+    not answered, monotonic start of its running call): the first idle one; else, for a small call,
+    the busy one whose running call started longest ago among those with room (fewer than
+    ``1 + prefetch`` calls) that started under PREFETCH_MAX_AGE_S ago, as it is likely to answer
+    first; else none (the call waits for an answer)."""
+    chosen: int | None = None
+    for index, (calls, started) in enumerate(loads):
+        if calls == 0:
+            return index
+        if (
+            size <= PREFETCH_MAX_BYTES
+            and calls <= prefetch
+            and now - started < PREFETCH_MAX_AGE_S
+            and (chosen is None or started < loads[chosen][1])
+        ):
+            chosen = index
+    return chosen
 
 
 def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int, cpu: int | None) -> None:
@@ -92,10 +117,22 @@ def _unknown(backend: Backend, detail: str) -> SolveOutcome:
 
 
 @dataclass(eq=False)
+class _Call:
+    """One solve on its way: the pickled request, and the future its caller awaits."""
+
+    payload: bytes
+    backend: Backend
+    future: asyncio.Future[Any]
+
+
+@dataclass(eq=False)
 class _Worker:
     process: multiprocessing.process.BaseProcess
     conn: Connection
     cpu: int | None = None
+    calls: deque[_Call] = field(default_factory=deque)  # sent, answered in order; calls[0] is running
+    started: float = 0.0  # monotonic time calls[0] began
+    deadline: asyncio.TimerHandle | None = None
 
     def kill(self) -> None:
         """SIGKILL without waiting (the process may be stuck in native code)."""
@@ -118,14 +155,29 @@ class SolverPool:
     ``fn`` is the function each worker runs per call (default: the real back ends); it must be a
     module-level function so the workers can import it. With ``pin_cpus`` each process is pinned
     to one of the CPUs this process may use, spread evenly (config ``solver.cpu_affinity: spread``).
+
+    Calls go to an idle process first; when every process is busy, a small call may be queued
+    behind a running one that started less than PREFETCH_MAX_AGE_S ago (up to ``prefetch`` per
+    process, see ``next_worker``). Each process answers in order and the event loop reads every answer from a reader
+    kept on the pipe. The time limit runs from the moment a call starts, not from when it was
+    queued; calls queued behind a call that times out or crashes never started, so they go back to
+    the front of the queue.
     """
 
     def __init__(
-        self, size: int, timeout_ms: int, memory_mb: int, fn: SolveFn = solve_task, *, pin_cpus: bool = False
+        self,
+        size: int,
+        timeout_ms: int,
+        memory_mb: int,
+        fn: SolveFn = solve_task,
+        *,
+        pin_cpus: bool = False,
+        prefetch: int = 1,
     ) -> None:
         if size < 1:
             raise ValueError("a solver pool needs at least one process")
         self.size = size
+        self.prefetch = prefetch
         self.timeout_ms = timeout_ms
         self.memory_mb = memory_mb
         self.replaced = 0
@@ -134,7 +186,8 @@ class SolverPool:
         self._pinned: list[int] = []  # the CPU of every process started or starting
         self._ctx = multiprocessing.get_context("forkserver")
         self._ctx.set_forkserver_preload(PRELOAD)  # no effect once the forkserver runs; harmless
-        self._idle: asyncio.Queue[_Worker] = asyncio.Queue()
+        self._ready: list[_Worker] = []  # started processes that take calls
+        self._waiting: deque[_Call] = deque()  # calls no process could take yet
         self._workers: set[_Worker] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -167,7 +220,7 @@ class SolverPool:
         self._workers.add(worker)
         self._changed()
         try:
-            message = await self._receive(worker, STARTUP_TIMEOUT_S)
+            message = await self._first_message(worker, STARTUP_TIMEOUT_S)
         except (TimeoutError, EOFError, OSError):
             message = None
         if message != "ready" or self._closed:
@@ -179,7 +232,9 @@ class SolverPool:
             if self._closed:
                 return
             raise RuntimeError(f"a solver process did not start (exit code {worker.process.exitcode})")
-        self._idle.put_nowait(worker)
+        asyncio.get_running_loop().add_reader(worker.conn.fileno(), self._on_answer, worker)
+        self._ready.append(worker)
+        self._dispatch()
 
     async def start(self) -> None:
         """Start every process and wait until each has loaded the solvers (not charged to a call)."""
@@ -208,18 +263,32 @@ class SolverPool:
 
     def busy(self) -> int:
         """Processes in the pool that are running a call (or starting)."""
-        return len(self._workers) - self._idle.qsize()
+        return len(self._workers) - sum(1 for w in self._ready if not w.calls)
 
-    def _retire(self, worker: _Worker) -> None:
-        """Kill a worker whose state is unknown (stuck, crashed, cancelled) and start a replacement."""
+    def _retire(self, worker: _Worker, outcome: SolveOutcome | None = None) -> None:
+        """Take a worker whose state is unknown (stuck, crashed) out of service and start a
+        replacement. Its running call gets ``outcome``; the calls queued behind it never started and
+        go back to the front of the queue."""
+        if worker in self._ready:
+            self._ready.remove(worker)
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(worker.conn.fileno())
+        if worker.deadline is not None:
+            worker.deadline.cancel()
+        if worker.calls:
+            running = worker.calls.popleft()
+            if outcome is not None and not running.future.done():
+                running.future.set_result(outcome)
+            self._waiting.extendleft(reversed(worker.calls))
+            worker.calls.clear()
         self._workers.discard(worker)
         self._unpin(worker.cpu)
         self._changed()
         worker.kill()
-        if self._closed:
-            return
-        self.replaced += 1
-        self._in_background(self._replace(worker))
+        if not self._closed:
+            self.replaced += 1
+            self._in_background(self._replace(worker))
+            self._dispatch()
 
     async def _replace(self, dead: _Worker) -> None:
         await asyncio.to_thread(dead.reap)
@@ -240,8 +309,8 @@ class SolverPool:
 
     # -- calls --------------------------------------------------------------------------
 
-    async def _receive(self, worker: _Worker, deadline_s: float) -> Any:
-        """The worker's next message; the loop watches the pipe's fd instead of blocking on it."""
+    async def _first_message(self, worker: _Worker, deadline_s: float) -> Any:
+        """The worker's start-up message; the loop watches the pipe's fd instead of blocking on it."""
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[None] = loop.create_future()
         fd = worker.conn.fileno()
@@ -257,50 +326,76 @@ class SolverPool:
             loop.remove_reader(fd)
         return worker.conn.recv()
 
-    async def _finish_abandoned(self, worker: _Worker, deadline_s: float) -> None:
-        """A caller gave up (cancelled) mid-call: keep the worker if its answer still comes in time."""
+    def _on_answer(self, worker: _Worker) -> None:
+        """The reader on a worker's pipe: its running call's answer, or its end."""
+        backend = worker.calls[0].backend if worker.calls else "z3"
         try:
-            await self._receive(worker, deadline_s)
-        except (TimeoutError, EOFError, OSError):
+            result = worker.conn.recv()
+        except (EOFError, OSError):
+            self._retire(worker, _unknown(backend, _crashed(worker.process.exitcode)))
+            return
+        except Exception as exc:  # a garbled answer: the pipe's framing is lost with it
+            self._retire(worker, _unknown(backend, f"the solver's answer could not be read: {type(exc).__name__}"))
+            return
+        if not worker.calls:  # nothing was asked: the process is not in a known state
             self._retire(worker)
             return
-        if self._closed:
-            worker.kill()
-        else:
-            self._idle.put_nowait(worker)
+        call = worker.calls.popleft()
+        if not call.future.done():  # else its caller gave up; the answer is dropped
+            if not isinstance(result, SolveOutcome):
+                result = _unknown(call.backend, "the solver returned no outcome")
+            call.future.set_result(result)
+        self._started(worker)
+        self._dispatch()
+
+    def _started(self, worker: _Worker) -> None:
+        """The worker's next call (if any) starts now: its time limit starts with it."""
+        if worker.deadline is not None:
+            worker.deadline.cancel()
+            worker.deadline = None
+        if worker.calls:
+            loop = asyncio.get_running_loop()
+            worker.started = time.monotonic()
+            worker.deadline = loop.call_later((self.timeout_ms + GRACE_MS) / 1000, self._on_deadline, worker)
+
+    def _on_deadline(self, worker: _Worker) -> None:
+        if worker.conn.poll(0):  # the answer came in just now: read it instead
+            self._on_answer(worker)
+            return
+        backend = worker.calls[0].backend if worker.calls else "z3"
+        self._retire(worker, _unknown(backend, f"timeout after {self.timeout_ms} ms; the solver process was replaced"))
+
+    def _dispatch(self) -> None:
+        """Hand waiting calls to processes while any can take one."""
+        while self._waiting and not self._closed:
+            call = self._waiting[0]
+            if call.future.done():  # its caller gave up while it waited
+                self._waiting.popleft()
+                continue
+            loads = [(len(w.calls), w.started) for w in self._ready]
+            index = next_worker(loads, len(call.payload), time.monotonic(), self.prefetch)
+            if index is None:
+                return
+            worker = self._ready[index]
+            self._waiting.popleft()
+            try:
+                worker.conn.send_bytes(call.payload)
+            except OSError:  # the process died while idle (e.g. the OOM killer): use another
+                self._waiting.appendleft(call)
+                self._retire(worker)
+                continue
+            worker.calls.append(call)
+            if len(worker.calls) == 1:
+                self._started(worker)
 
     async def solve(self, task: FormalTask, backend: Backend) -> SolveOutcome:
         """Run ``task`` on ``backend`` in a free process (waiting for one if all are busy)."""
         if self._closed:
             return _unknown(backend, "the solver pool is shut down")
-        while True:
-            worker = await self._idle.get()
-            try:
-                worker.conn.send_bytes(_dumps((task, backend, self.timeout_ms)))
-                break
-            except OSError:  # the process died while idle (e.g. the OOM killer): use another
-                self._retire(worker)
-        deadline_s = (self.timeout_ms + GRACE_MS) / 1000
-        try:
-            result = await self._receive(worker, deadline_s)
-        except TimeoutError:
-            self._retire(worker)
-            return _unknown(backend, f"timeout after {self.timeout_ms} ms; the solver process was replaced")
-        except (EOFError, OSError):
-            self._retire(worker)
-            return _unknown(
-                backend, f"the solver process crashed (exit code {worker.process.exitcode}); it was replaced"
-            )
-        except asyncio.CancelledError:
-            self._in_background(self._finish_abandoned(worker, deadline_s))
-            raise
-        except BaseException:
-            self._retire(worker)
-            raise
-        self._idle.put_nowait(worker)
-        if not isinstance(result, SolveOutcome):
-            return _unknown(backend, "the solver returned no outcome")
-        return result
+        future: asyncio.Future[SolveOutcome] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Call(payload=_dumps((task, backend, self.timeout_ms)), backend=backend, future=future))
+        self._dispatch()
+        return await future  # a cancelled caller cancels the future: a queued call is then skipped
 
     async def portfolio(self, task: FormalTask) -> PortfolioOutcome:
         """Every applicable solver on ``task`` at once, combined (agreement reported)."""
@@ -313,6 +408,19 @@ class SolverPool:
         self._closed = True
         for task in list(self._background):
             task.cancel()
+        loop = asyncio.get_running_loop()
+        pending = list(self._waiting)
+        for worker in self._ready:
+            with contextlib.suppress(Exception):
+                loop.remove_reader(worker.conn.fileno())
+            if worker.deadline is not None:
+                worker.deadline.cancel()
+            pending.extend(worker.calls)
+        for call in pending:
+            if not call.future.done():
+                call.future.set_result(_unknown(call.backend, "the solver pool is shut down"))
+        self._waiting.clear()
+        self._ready.clear()
         workers = list(self._workers)
         self._workers.clear()
         self._changed()
@@ -321,5 +429,7 @@ class SolverPool:
                 worker.conn.close()
                 worker.process.terminate()
         await asyncio.gather(*(asyncio.to_thread(w.reap) for w in workers))
-        while not self._idle.empty():
-            self._idle.get_nowait()
+
+
+def _crashed(code: int | None) -> str:
+    return f"the solver process crashed (exit code {code}); it was replaced"

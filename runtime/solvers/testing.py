@@ -27,8 +27,14 @@ def hog(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutcome:
         chunks.append(bytearray(50 * 1024 * 1024))
 
 
+def slow(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutcome:
+    """Takes 60% of its time limit, then solves: two in a row exceed the limit of one."""
+    time.sleep(0.6 * timeout_ms / 1000)
+    return solve_task(task, backend, timeout_ms)
+
+
 def by_prompt(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutcome:
-    """Hangs, crashes or hogs when the task's source says so; else solves for real."""
+    """Hangs, crashes, hogs or is slow when the task's source says so; else solves for real."""
     source = getattr(task, "source", "")
     if "HANG" in source:
         return hang(task, backend, timeout_ms)
@@ -36,4 +42,6 @@ def by_prompt(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutco
         return crash(task, backend, timeout_ms)
     if "HOG" in source:
         return hog(task, backend, timeout_ms)
+    if "SLOW" in source:
+        return slow(task, backend, timeout_ms)
     return solve_task(task, backend, timeout_ms)

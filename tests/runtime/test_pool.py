@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import AsyncIterator
 
@@ -10,7 +11,7 @@ import pytest
 
 from evolved_runtime.english import translate
 from evolved_runtime.solvers import testing
-from evolved_runtime.solvers.pool import SolverPool, next_cpu
+from evolved_runtime.solvers.pool import PREFETCH_MAX_AGE_S, PREFETCH_MAX_BYTES, SolverPool, next_cpu, next_worker
 from evolved_runtime.symil.formal import AspTask, SmtLibTask
 
 EQUATION = SmtLibTask(source="(declare-const x Int)\n(assert (= (+ (* 3 x) 5) 20))\n(check-sat)")
@@ -26,6 +27,7 @@ FERMAT = SmtLibTask(
 HANG = SmtLibTask(source="; HANG\n(check-sat)")
 CRASH = SmtLibTask(source="; CRASH\n(check-sat)")
 HOG = SmtLibTask(source="; HOG\n(check-sat)")
+SLOW = SmtLibTask(source="; SLOW\n(declare-const x Int)\n(assert (= (+ (* 3 x) 5) 20))\n(check-sat)")
 
 
 @pytest.fixture
@@ -203,3 +205,87 @@ async def test_cpu_affinity_spread_pins_each_solver_process_to_its_own_cpu_and_k
 
 async def test_without_cpu_affinity_solver_processes_may_run_on_every_cpu(pool: SolverPool) -> None:
     assert all(allowed_cpus(pid) == os.sched_getaffinity(0) for pid in pool.pids())
+
+
+def test_a_call_goes_to_an_idle_process_else_behind_the_busy_call_that_started_first_and_recently() -> None:
+    now = 100.0
+    recent, older, old = now - 0.001, now - 0.002, now - PREFETCH_MAX_AGE_S - 0.001
+    assert next_worker([(1, recent), (0, 0.0), (0, 0.0)], 100, now, prefetch=1) == 1  # idle first
+    assert next_worker([(1, recent), (1, older)], 100, now, prefetch=1) == 1  # likely to answer first
+    assert next_worker([(1, old), (1, recent)], 100, now, prefetch=1) == 1  # not behind a long call
+    assert next_worker([(1, old)], 100, now, prefetch=1) is None
+    assert next_worker([(2, recent)], 100, now, prefetch=1) is None  # its queue is full
+    assert next_worker([(2, recent)], 100, now, prefetch=2) == 0
+    assert next_worker([(1, recent)], PREFETCH_MAX_BYTES + 1, now, prefetch=1) is None  # too big to queue
+    assert next_worker([(1, recent)], 100, now, prefetch=0) is None  # prefetch off
+    assert next_worker([], 100, now, prefetch=1) is None
+
+
+def queued_in_processes(pool: SolverPool) -> list[int]:
+    return sorted(len(w.calls) for w in pool._ready)
+
+
+async def until_sent(pool: SolverPool, calls: int, timeout_s: float = 10.0) -> None:
+    """Poll until ``calls`` calls sit in the pool's processes."""
+    async with asyncio.timeout(timeout_s):
+        while sum(queued_in_processes(pool)) != calls:  # noqa: ASYNC110 - poll the pool's state
+            await asyncio.sleep(0.005)
+
+
+@contextlib.asynccontextmanager
+async def one_process(timeout_ms: int, prefetch: int) -> AsyncIterator[SolverPool]:
+    """A pool of one process running `testing.by_prompt`."""
+    p = SolverPool(size=1, timeout_ms=timeout_ms, memory_mb=256, fn=testing.by_prompt, prefetch=prefetch)
+    await p.start()
+    try:
+        yield p
+    finally:
+        await p.close()
+
+
+async def test_a_call_queued_behind_one_that_hangs_is_answered_by_the_replacement() -> None:
+    async with one_process(timeout_ms=500, prefetch=1) as p:
+        hung, queued = asyncio.create_task(p.solve(HANG, "z3")), asyncio.create_task(p.solve(EQUATION, "z3"))
+        await until_sent(p, 2)
+        assert queued_in_processes(p) == [2]  # the second call waits in the busy process's pipe
+        assert "timeout" in (await hung).detail
+        assert (await queued).verdict == "SAT"  # it had not started: it ran again on the replacement
+        assert p.replaced == 1
+
+
+async def test_a_call_queued_behind_a_crash_is_answered_by_the_replacement() -> None:
+    async with one_process(timeout_ms=1000, prefetch=1) as p:
+        crashed, queued = await asyncio.gather(p.solve(CRASH, "z3"), p.solve(EQUATION, "z3"))
+        assert "crashed" in crashed.detail
+        assert queued.verdict == "SAT"
+
+
+async def test_the_time_limit_of_a_queued_call_starts_when_it_starts() -> None:
+    async with one_process(timeout_ms=1000, prefetch=1) as p:
+        first, second = asyncio.create_task(p.solve(SLOW, "z3")), asyncio.create_task(p.solve(SLOW, "z3"))
+        await until_sent(p, 2)
+        # each takes 600 ms of its 1000 ms; counted from when it was queued the second would time out
+        assert [(await first).verdict, (await second).verdict] == ["SAT", "SAT"]
+        assert p.replaced == 0
+
+
+async def test_without_prefetch_calls_wait_for_an_idle_process() -> None:
+    async with one_process(timeout_ms=1000, prefetch=0) as p:
+        calls = [asyncio.create_task(p.solve(SLOW, "z3")) for _ in range(2)]
+        await until_sent(p, 1)
+        assert queued_in_processes(p) == [1]
+        assert len(p._waiting) == 1
+        assert [(await c).verdict for c in calls] == ["SAT", "SAT"]
+
+
+async def test_a_cancelled_call_still_queued_is_never_run() -> None:
+    async with one_process(timeout_ms=1000, prefetch=0) as p:
+        running = asyncio.create_task(p.solve(SLOW, "z3"))
+        waiting = asyncio.create_task(p.solve(CRASH, "z3"))  # would cost a process if it ran
+        await until_sent(p, 1)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert (await running).verdict == "SAT"
+        assert (await p.solve(EQUATION, "z3")).verdict == "SAT"
+        assert p.replaced == 0
