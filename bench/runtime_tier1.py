@@ -13,9 +13,11 @@ each problem, first
    chat body) against each server: ``evolved-runtime serve --workers 1`` for each
    ``--pool-size`` (default: one solver process per core), ``--prefetch`` (default: 0 and 1)
    and ``--cpu-affinity``;
+3. then the latency at half each server's max rate of the round: ``vegeta attack`` at a
+   fixed rate (open loop), for ``--seconds``;
 
-the ratio is taken within the round, and the median over ``--rounds`` is reported. Last,
-3. the latency at half each server's median max rate: ``vegeta attack`` at a fixed rate (open loop).
+the ratio is taken within the round, and the medians over ``--rounds`` of the ratio and of
+the latencies are reported (a 5-second latency window is one host pause away from any p99).
 
     python -m bench.runtime_tier1
 """
@@ -201,6 +203,28 @@ def median(values: list[float]) -> float:
     return round(statistics.median(values), 3)
 
 
+def summarize(rounds: list[dict[str, Any]], labels: list[str]) -> dict[str, Any]:
+    """Per problem and server: the ratios and latencies of every round, and their medians."""
+    summary: dict[str, Any] = {}
+    for kind in PROBLEMS:
+        for label in labels:
+            rows = [r["http"][label] for r in rounds if r["problem"] == kind]
+            entry = {
+                "ratios": [r["ratio"] for r in rows],
+                "median_ratio": median([r["ratio"] for r in rows]),
+                "median_cpu_ratio": median([r["cpu_ratio"] for r in rows]),
+                "p99s_at_half_rate_ms": [round(r["half_rate"]["p99_ms"], 1) for r in rows],
+                "median_p50_at_half_rate_ms": median([r["half_rate"]["p50_ms"] for r in rows]),
+                "median_p99_at_half_rate_ms": median([r["half_rate"]["p99_ms"] for r in rows]),
+            }
+            summary[f"{kind}, {label}"] = entry
+            print(f"{kind}, {label}: median ratio {entry['median_ratio']:.0%} (rounds {entry['ratios']}),"
+                  f" at half rate median p50 {entry['median_p50_at_half_rate_ms']:.2f} ms,"
+                  f" median p99 {entry['median_p99_at_half_rate_ms']:.2f} ms (rounds {entry['p99s_at_half_rate_ms']})",
+                  flush=True)  # fmt: skip
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=5, help="length of each measurement")
@@ -246,23 +270,15 @@ def main(argv: list[str] | None = None) -> int:
                     entry["http"][label] = best
                     print(f"  {label}: HTTP {best['rps']:.0f} req/s ({best['ratio']:.0%}; by CPU {best['cpu_ratio']:.0%}),"
                           f" CPU ms per request {best['cpu_ms']}, steal {best['steal']:.0%}", flush=True)  # fmt: skip
+                for label, (_proc, port) in servers.items():
+                    stolen = steal_counters()
+                    half = open_loop(port, kind, entry["http"][label]["rps"] / 2, args.seconds)
+                    half["steal"] = steal_share(stolen)
+                    entry["http"][label]["half_rate"] = half
+                    print(f"  {label}: at {half['rate']:.0f} req/s p50 {half['p50_ms']:.2f} ms, p99 {half['p99_ms']:.2f} ms,"
+                          f" steal {half['steal']:.0%}", flush=True)  # fmt: skip
                 results["rounds"].append(entry)
-        summary: dict[str, Any] = {}
-        for kind in PROBLEMS:
-            rows = [r for r in results["rounds"] if r["problem"] == kind]
-            for label, (_proc, port) in servers.items():
-                rates = [r["http"][label]["rps"] for r in rows]
-                half = open_loop(port, kind, statistics.median(rates) / 2, args.seconds)
-                summary[f"{kind}, {label}"] = {
-                    "ratios": [r["http"][label]["ratio"] for r in rows],
-                    "median_ratio": median([r["http"][label]["ratio"] for r in rows]),
-                    "median_cpu_ratio": median([r["http"][label]["cpu_ratio"] for r in rows]),
-                    "half_rate": half,
-                }
-                print(f"{kind}, {label}: median ratio {summary[f'{kind}, {label}']['median_ratio']:.0%}"
-                      f" (rounds {summary[f'{kind}, {label}']['ratios']}), at {half['rate']:.0f} req/s"
-                      f" p50 {half['p50_ms']:.2f} ms, p99 {half['p99_ms']:.2f} ms", flush=True)  # fmt: skip
-        results["summary"] = summary
+        results["summary"] = summarize(results["rounds"], list(servers))
     finally:
         for proc, _ in servers.values():
             proc.stop()
