@@ -43,15 +43,17 @@ class Compiled:
     conclusion: z3.BoolRef | None = None
 
 
-def compile_problem(problem: Problem, ctx: z3.Context | None = None) -> Compiled:
+def compile_problem(problem: Problem, ctx: z3.Context | None = None, sort_name: str = "Individual") -> Compiled:
+    """``problem`` in ``ctx`` (default: a new context). A context declares each enumeration sort
+    name once: callers that reuse one pass a ``sort_name`` not used in it before."""
     ctx = ctx or z3.Context()
     symbols = problem.symbols
     constants: dict[str, z3.ExprRef]
     if problem.domain == "closed":
-        sort, values = z3.EnumSort("Individual", list(symbols.constants), ctx=ctx)
+        sort, values = z3.EnumSort(sort_name, list(symbols.constants), ctx=ctx)
         constants = dict(zip(symbols.constants, values, strict=True))
     else:
-        sort = z3.DeclareSort("Individual", ctx)
+        sort = z3.DeclareSort(sort_name, ctx)
         constants = {name: z3.Const(name, sort) for name in symbols.constants}
     predicates = {
         name: z3.Function(name, *([sort] * arity), z3.BoolSort(ctx)) for name, arity in symbols.predicates.items()

@@ -58,6 +58,22 @@ async def test_a_hard_real_problem_past_its_time_limit_is_unknown_timeout() -> N
         await p.close()
 
 
+# 13 pigeons in 12 holes: no answer set, and exponential for Clingo's search.
+PIGEONS = AspTask(source="p(1..13). h(1..12). 1 { in(P,H) : h(H) } 1 :- p(P). :- in(P,H), in(Q,H), P < Q.")
+
+
+async def test_a_hard_asp_search_past_its_time_limit_is_interrupted_without_losing_the_process() -> None:
+    p = SolverPool(size=1, timeout_ms=300, memory_mb=512)
+    await p.start()
+    try:
+        outcome = await p.solve(PIGEONS, "clingo")
+        assert (outcome.verdict, outcome.detail) == ("UNKNOWN", "timed out")  # Clingo stopped, not killed
+        assert (await p.solve(COLOURING, "clingo")).verdict == "SAT"
+        assert p.replaced == 0
+    finally:
+        await p.close()
+
+
 async def test_a_call_that_ignores_its_time_limit_is_killed_and_the_pool_still_serves(pool: SolverPool) -> None:
     hung = await pool.solve(HANG, "z3")
     assert hung.verdict == "UNKNOWN"

@@ -308,3 +308,24 @@ def test_counter_model_and_refutation() -> None:
         assert outcome.verdict == "NOT_VALID"
         assert outcome.model is not None
         assert outcome.model.get("_refuted") is True
+
+
+def test_calls_sharing_a_z3_context_stay_independent_across_its_replacement() -> None:
+    from evolved_runtime.solvers import z3_backend
+    from evolved_runtime.symil.formal import SmtLibTask
+
+    closed = Problem.model_validate(
+        entail([atom("p", "a"), atom("p", "b")], forall("x", atom("p", "x")), domain="closed", constants=["a", "b"])
+    )
+    other = Problem.model_validate(
+        entail([atom("p", "c")], forall("x", atom("p", "x")), domain="closed", constants=["c", "d", "e"])
+    )
+    declares = SmtLibTask(source="(declare-const x Int)\n(assert (= x 3))\n(check-sat)")
+    undeclared = SmtLibTask(source="(assert (= x 3))\n(check-sat)")
+    for _ in range(z3_backend.CONTEXT_CALLS // 3 + 2):  # crosses one replacement of the context
+        assert solve_task(closed, "z3", 5000).verdict == "VALID"
+        assert solve_task(other, "z3", 5000).verdict == "NOT_VALID"  # the same sort, other individuals
+        assert solve_task(declares, "z3", 5000).model == {"x": 3}
+    outcome = solve_task(undeclared, "z3", 5000)  # an earlier script's declarations do not leak
+    assert outcome.verdict == "UNKNOWN"
+    assert "unknown constant x" in outcome.detail
