@@ -1,8 +1,9 @@
 """Run one formal task on one solver, in process, within a time limit.
 
 ``solve_task`` never raises for a well-formed task: solver errors and timeouts become UNKNOWN
-with the reason in ``detail``. Every call builds its own Z3 context / Clingo control, so calls
-are independent across threads and processes. Inputs and outputs are picklable.
+with the reason in ``detail``. Every call builds its own Z3 solver (in its thread's Z3 context)
+and its own Clingo control, so calls are independent across threads and processes. Inputs and
+outputs are picklable.
 """
 
 from __future__ import annotations
