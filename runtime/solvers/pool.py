@@ -158,10 +158,10 @@ class SolverPool:
 
     Calls go to an idle process first; when every process is busy, a small call may be queued
     behind a running one that started less than PREFETCH_MAX_AGE_S ago (up to ``prefetch`` per
-    process, see ``next_worker``). Each process answers in order and the event loop reads every answer from a reader
-    kept on the pipe. The time limit runs from the moment a call starts, not from when it was
-    queued; calls queued behind a call that times out or crashes never started, so they go back to
-    the front of the queue.
+    process, see ``next_worker``). Each process answers in order, and the event loop reads every
+    answer from a reader kept on the pipe. The time limit runs from the moment a call starts, not
+    from when it was queued; calls queued behind a call that times out or crashes never started,
+    so they go back to the front of the queue.
     """
 
     def __init__(
@@ -265,10 +265,10 @@ class SolverPool:
         """Processes in the pool that are running a call (or starting)."""
         return len(self._workers) - sum(1 for w in self._ready if not w.calls)
 
-    def _retire(self, worker: _Worker, outcome: SolveOutcome | None = None) -> None:
+    def _retire(self, worker: _Worker, detail: str) -> None:
         """Take a worker whose state is unknown (stuck, crashed) out of service and start a
-        replacement. Its running call gets ``outcome``; the calls queued behind it never started and
-        go back to the front of the queue."""
+        replacement. Its running call answers UNKNOWN with ``detail``; the calls queued behind it
+        never started and go back to the front of the queue."""
         if worker in self._ready:
             self._ready.remove(worker)
             with contextlib.suppress(Exception):
@@ -277,8 +277,8 @@ class SolverPool:
             worker.deadline.cancel()
         if worker.calls:
             running = worker.calls.popleft()
-            if outcome is not None and not running.future.done():
-                running.future.set_result(outcome)
+            if not running.future.done():
+                running.future.set_result(_unknown(running.backend, detail))
             self._waiting.extendleft(reversed(worker.calls))
             worker.calls.clear()
         self._workers.discard(worker)
@@ -328,17 +328,16 @@ class SolverPool:
 
     def _on_answer(self, worker: _Worker) -> None:
         """The reader on a worker's pipe: its running call's answer, or its end."""
-        backend = worker.calls[0].backend if worker.calls else "z3"
         try:
             result = worker.conn.recv()
         except (EOFError, OSError):
-            self._retire(worker, _unknown(backend, _crashed(worker.process.exitcode)))
+            self._retire(worker, _crashed(worker.process.exitcode))
             return
         except Exception as exc:  # a garbled answer: the pipe's framing is lost with it
-            self._retire(worker, _unknown(backend, f"the solver's answer could not be read: {type(exc).__name__}"))
+            self._retire(worker, f"the solver's answer could not be read: {type(exc).__name__}")
             return
         if not worker.calls:  # nothing was asked: the process is not in a known state
-            self._retire(worker)
+            self._retire(worker, "the solver process sent an answer to no call; it was replaced")
             return
         call = worker.calls.popleft()
         if not call.future.done():  # else its caller gave up; the answer is dropped
@@ -362,8 +361,7 @@ class SolverPool:
         if worker.conn.poll(0):  # the answer came in just now: read it instead
             self._on_answer(worker)
             return
-        backend = worker.calls[0].backend if worker.calls else "z3"
-        self._retire(worker, _unknown(backend, f"timeout after {self.timeout_ms} ms; the solver process was replaced"))
+        self._retire(worker, f"timeout after {self.timeout_ms} ms; the solver process was replaced")
 
     def _dispatch(self) -> None:
         """Hand waiting calls to processes while any can take one."""
@@ -380,9 +378,9 @@ class SolverPool:
             self._waiting.popleft()
             try:
                 worker.conn.send_bytes(call.payload)
-            except OSError:  # the process died while idle (e.g. the OOM killer): use another
+            except OSError:  # the process died (e.g. the OOM killer): use another
                 self._waiting.appendleft(call)
-                self._retire(worker)
+                self._retire(worker, _crashed(worker.process.exitcode))
                 continue
             worker.calls.append(call)
             if len(worker.calls) == 1:
