@@ -292,6 +292,7 @@ class SolverPool:
 
     async def _replace(self, dead: _Worker) -> None:
         await asyncio.to_thread(dead.reap)
+        log.warning("replacing solver process %s (exit code %s)", dead.process.pid, dead.process.exitcode)
         delay = 0.1
         while not self._closed:
             try:
@@ -430,4 +431,8 @@ class SolverPool:
 
 
 def _crashed(code: int | None) -> str:
+    """The answer's detail; the exit code is often not known yet when the pipe closes (the log
+    line of the replacement has it)."""
+    if code is None:
+        return "the solver process crashed; it was replaced"
     return f"the solver process crashed (exit code {code}); it was replaced"
