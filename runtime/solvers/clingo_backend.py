@@ -54,7 +54,6 @@ class _Watchdog:
             self._control, self._deadline = control, deadline
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="clingo-watchdog", daemon=True)
-                self._wakes_at = None
                 self._thread.start()
             elif self._wakes_at is None or self._wakes_at > deadline:
                 self._lock.notify()

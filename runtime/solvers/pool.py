@@ -271,10 +271,7 @@ class SolverPool:
         never started and go back to the front of the queue."""
         if worker in self._ready:
             self._ready.remove(worker)
-            with contextlib.suppress(Exception):
-                asyncio.get_running_loop().remove_reader(worker.conn.fileno())
-        if worker.deadline is not None:
-            worker.deadline.cancel()
+            self._detach(worker)
         if worker.calls:
             running = worker.calls.popleft()
             if not running.future.done():
@@ -289,6 +286,14 @@ class SolverPool:
             self.replaced += 1
             self._in_background(self._replace(worker))
             self._dispatch()
+
+    def _detach(self, worker: _Worker) -> None:
+        """Stop reading a worker's answers and watching its deadline."""
+        with contextlib.suppress(Exception):  # its pipe may be closed already
+            asyncio.get_running_loop().remove_reader(worker.conn.fileno())
+        if worker.deadline is not None:
+            worker.deadline.cancel()
+            worker.deadline = None
 
     async def _replace(self, dead: _Worker) -> None:
         await asyncio.to_thread(dead.reap)
@@ -388,7 +393,8 @@ class SolverPool:
                 self._started(worker)
 
     async def solve(self, task: FormalTask, backend: Backend) -> SolveOutcome:
-        """Run ``task`` on ``backend`` in a free process (waiting for one if all are busy)."""
+        """Run ``task`` on ``backend`` in an idle process, or queued behind a busy one's call
+        (``next_worker``), or after waiting for an answer when neither can take it."""
         if self._closed:
             return _unknown(backend, "the solver pool is shut down")
         future: asyncio.Future[SolveOutcome] = asyncio.get_running_loop().create_future()
@@ -407,13 +413,9 @@ class SolverPool:
         self._closed = True
         for task in list(self._background):
             task.cancel()
-        loop = asyncio.get_running_loop()
         pending = list(self._waiting)
         for worker in self._ready:
-            with contextlib.suppress(Exception):
-                loop.remove_reader(worker.conn.fileno())
-            if worker.deadline is not None:
-                worker.deadline.cancel()
+            self._detach(worker)
             pending.extend(worker.calls)
         for call in pending:
             if not call.future.done():
