@@ -49,7 +49,7 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        http="evolved_runtime.http_protocol:HeadWithBodyProtocol",  # httptools; a response head leaves with its body
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=int(config.server.graceful_timeout_s),

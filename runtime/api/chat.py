@@ -46,6 +46,17 @@ class ChatRequest(BaseModel):
     metadata: dict[str, Any] | None = None
 
 
+class JsonBytes(Response):
+    """A 200 whose JSON body is already encoded and whose extra headers are already bytes: skips
+    ``Response``'s header building (lower-casing, encoding, look-ups) on the hot path."""
+
+    def __init__(self, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        self.status_code = 200
+        self.background = None
+        self.body = body
+        self.raw_headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body)), *headers]
+
+
 def _completion(rid: str, model: str, result: PipelineResult) -> bytes:
     content = result.content or ""
     usage = result.usage or {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
@@ -57,7 +68,7 @@ def _completion(rid: str, model: str, result: PipelineResult) -> bytes:
             "model": model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
             "usage": usage,
-            "evolved": result.evolved.model_dump(),
+            "evolved": result.evolved,
         }
     )
 
@@ -92,7 +103,7 @@ async def _sse(rid: str, model: str, result: PipelineResult, done: Any) -> Async
                 return
         elif result.content:
             yield _chunk(rid, model, {"content": result.content}, None)
-        yield _chunk(rid, model, {}, "stop", {"evolved": result.evolved.model_dump()})
+        yield _chunk(rid, model, {}, "stop", {"evolved": result.evolved})
         yield b"data: [DONE]\n\n"
     finally:
         done(status)
@@ -153,10 +164,12 @@ async def handle(state: RuntimeState, payload: bytes, request_id: str | None) ->
         metrics.labeled(metrics.ESCALATIONS, pipeline, variant).inc()
     if info.solver and "solve" in info.timings_ms:
         metrics.labeled(metrics.SOLVER, info.solver, info.verdict or "none").observe(info.timings_ms["solve"] / 1000)
-    headers = {"X-Request-ID": rid, "X-Evolved-Tier": tier, "X-Evolved-Program-Hash": state.program_hash}
     if body.stream:
+        headers = {"X-Request-ID": rid, "X-Evolved-Tier": tier, "X-Evolved-Program-Hash": state.program_hash}
         return StreamingResponse(_sse(rid, model, result, finish), media_type="text/event-stream", headers=headers)
     finish("200")
+    raw = [(b"x-request-id", rid.encode("latin-1")), (b"x-evolved-tier", tier.encode()),
+           (b"x-evolved-program-hash", state.program_hash.encode())]  # fmt: skip
     if info.verdict:
-        headers["X-Evolved-Verdict"] = info.verdict
-    return Response(_completion(rid, result.model or model, result), media_type="application/json", headers=headers)
+        raw.append((b"x-evolved-verdict", info.verdict.encode()))
+    return JsonBytes(_completion(rid, result.model or model, result), raw)

@@ -27,6 +27,7 @@ from typing import Any
 
 from evolved_runtime import heap
 from evolved_runtime.solvers.backends import Backend, SolveOutcome, applicable_backends, solve_task
+from evolved_runtime.solvers.frames import READ_SIZE, FrameReader, frame, write_all
 from evolved_runtime.solvers.portfolio import PortfolioOutcome, combine
 from evolved_runtime.symil.formal import AspTask, FormalTask, SmtLibTask
 
@@ -87,11 +88,19 @@ def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int, cpu: int | None)
         solve_task(_WARM_UP_ASP, "clingo", 5000)
     heap.freeze_start_up_heap()
     conn.send("ready")
+    fd = conn.fileno()
+    reader = FrameReader()
+    calls: deque[bytes] = deque()  # with prefetch, one read may bring several calls
     while True:
-        try:
-            task, backend, timeout_ms = conn.recv()
-        except (EOFError, OSError):
-            return
+        while not calls:
+            try:
+                data = os.read(fd, READ_SIZE)
+            except OSError:
+                return
+            if not data:
+                return
+            calls.extend(reader.feed(data))
+        task, backend, timeout_ms = pickle.loads(calls.popleft())
         try:
             result: Any = fn(task, backend, timeout_ms)
         except MemoryError:
@@ -99,16 +108,20 @@ def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int, cpu: int | None)
         except Exception as exc:
             result = _unknown(backend, f"solver raised {type(exc).__name__}: {exc}")
         try:
-            conn.send_bytes(_dumps(result))
+            answer = _dumps(result)
         except MemoryError:
-            conn.send(_unknown(backend, f"memory limit of {memory_mb} MB exceeded"))
+            answer = _dumps(_unknown(backend, f"memory limit of {memory_mb} MB exceeded"))
         except Exception as exc:  # e.g. an outcome that does not pickle
-            conn.send(_unknown(backend, f"the solver's outcome could not be sent: {type(exc).__name__}"))
+            answer = _dumps(_unknown(backend, f"the solver's outcome could not be sent: {type(exc).__name__}"))
+        try:
+            write_all(fd, frame(answer))
+        except OSError:
+            return
 
 
 def _dumps(obj: Any) -> bytes:
-    """What ``Connection.send`` would send, without its per-call ForkingPickler (it copies a
-    dispatch table on every call); ``Connection.recv`` reads it as usual."""
+    """A pickle for the pipe, without ``Connection.send``'s per-call ForkingPickler (it copies a
+    dispatch table on every call)."""
     return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -133,6 +146,7 @@ class _Worker:
     calls: deque[_Call] = field(default_factory=deque)  # sent, answered in order; calls[0] is running
     started: float = 0.0  # monotonic time calls[0] began
     deadline: asyncio.TimerHandle | None = None
+    reader: FrameReader = field(default_factory=FrameReader)
 
     def kill(self) -> None:
         """SIGKILL without waiting (the process may be stuck in native code)."""
@@ -333,25 +347,32 @@ class SolverPool:
         return worker.conn.recv()
 
     def _on_answer(self, worker: _Worker) -> None:
-        """The reader on a worker's pipe: its running call's answer, or its end."""
+        """The reader on a worker's pipe: the answers it holds (one read, often several with
+        prefetch), or the pipe's end."""
         try:
-            result = worker.conn.recv()
-        except (EOFError, OSError):
+            data = os.read(worker.conn.fileno(), READ_SIZE)  # the pipe is readable: this does not block
+        except OSError:
+            data = b""
+        if not data:
             self._retire(worker, _crashed(worker.process.exitcode))
             return
+        try:
+            answers = [pickle.loads(answer) for answer in worker.reader.feed(data)]
         except Exception as exc:  # a garbled answer: the pipe's framing is lost with it
             self._retire(worker, f"the solver's answer could not be read: {type(exc).__name__}")
             return
-        if not worker.calls:  # nothing was asked: the process is not in a known state
-            self._retire(worker, "the solver process sent an answer to no call; it was replaced")
-            return
-        call = worker.calls.popleft()
-        if not call.future.done():  # else its caller gave up; the answer is dropped
-            if not isinstance(result, SolveOutcome):
-                result = _unknown(call.backend, "the solver returned no outcome")
-            call.future.set_result(result)
-        self._started(worker)
-        self._dispatch()
+        for result in answers:
+            if not worker.calls:  # nothing was asked: the process is not in a known state
+                self._retire(worker, "the solver process sent an answer to no call; it was replaced")
+                return
+            call = worker.calls.popleft()
+            if not call.future.done():  # else its caller gave up; the answer is dropped
+                if not isinstance(result, SolveOutcome):
+                    result = _unknown(call.backend, "the solver returned no outcome")
+                call.future.set_result(result)
+        if answers:
+            self._started(worker)
+            self._dispatch()
 
     def _started(self, worker: _Worker) -> None:
         """The worker's next call (if any) starts now: its time limit starts with it."""
@@ -364,9 +385,11 @@ class SolverPool:
             worker.deadline = loop.call_later((self.timeout_ms + GRACE_MS) / 1000, self._on_deadline, worker)
 
     def _on_deadline(self, worker: _Worker) -> None:
+        worker.deadline = None
         if worker.conn.poll(0):  # the answer came in just now: read it instead
             self._on_answer(worker)
-            return
+            if worker.deadline is not None or not worker.calls or worker not in self._ready:
+                return  # answered (and the next call's limit armed), or retired while reading
         self._retire(worker, f"timeout after {self.timeout_ms} ms; the solver process was replaced")
 
     def _dispatch(self) -> None:
@@ -383,7 +406,7 @@ class SolverPool:
             worker = self._ready[index]
             self._waiting.popleft()
             try:
-                worker.conn.send_bytes(call.payload)
+                write_all(worker.conn.fileno(), call.payload)
             except OSError:  # the process died (e.g. the OOM killer): use another
                 self._waiting.appendleft(call)
                 self._retire(worker, _crashed(worker.process.exitcode))
@@ -398,7 +421,8 @@ class SolverPool:
         if self._closed:
             return _unknown(backend, "the solver pool is shut down")
         future: asyncio.Future[SolveOutcome] = asyncio.get_running_loop().create_future()
-        self._waiting.append(_Call(payload=_dumps((task, backend, self.timeout_ms)), backend=backend, future=future))
+        payload = frame(_dumps((task, backend, self.timeout_ms)))
+        self._waiting.append(_Call(payload=payload, backend=backend, future=future))
         self._dispatch()
         return await future  # a cancelled caller cancels the future: a queued call is then skipped
 
