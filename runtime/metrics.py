@@ -1,38 +1,50 @@
 """Prometheus metrics, correct with several uvicorn workers (prometheus-client multiprocess mode).
 
 With several workers the CLI points PROMETHEUS_MULTIPROC_DIR at a fresh directory before they
-start; each worker writes its samples there and /metrics aggregates them. Without that variable
-(one worker, or an app created in a test process) the default in-process registry is used.
+start; each worker then records its samples in prometheus-client's metric objects, which write
+them there, and /metrics aggregates the files. With one worker (the default; or an app created
+in a test process) the per-request metrics are plain counters in this process, exposed by a
+collector at scrape time: prometheus-client's ``inc`` and ``observe`` (a lock per value, a
+Python loop over the buckets) were a sixth of the chat handler's time per request
+(docs/benchmarks.md). Both ways expose the same names, labels and buckets. The request path
+calls ``request_started``, ``request_finished`` and ``answered``; all run on the event loop.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterator
 from typing import Any
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.utils import floatToGoString
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+# name, help, labels (the per-request metrics)
+REQUESTS = ("evolved_requests", "Chat requests by outcome.", ("pipeline", "variant", "tier", "status"))
+LATENCY = ("evolved_request_duration_seconds", "Chat request latency.", ("pipeline", "variant", "tier"))
+SOLVER = ("evolved_solver_duration_seconds", "Solver time per request.", ("solver", "verdict"))
+TIERS = (
+    "evolved_tier_decisions",
+    "Requests answered per tier (the tier distribution).",
+    ("pipeline", "variant", "tier"),
+)
+ESCALATIONS = ("evolved_escalations", "Escalations (level up or LLM fallback).", ("pipeline", "variant"))
+IN_FLIGHT = ("evolved_in_flight_requests", "Chat requests being served.", ("pipeline", "variant"))
 
-REQUESTS = Counter("evolved_requests", "Chat requests by outcome.", ["pipeline", "variant", "tier", "status"])
-LATENCY = Histogram(
-    "evolved_request_duration_seconds",
-    "Chat request latency.",
-    ["pipeline", "variant", "tier"],
-    buckets=LATENCY_BUCKETS,
-)
-SOLVER = Histogram(
-    "evolved_solver_duration_seconds", "Solver time per request.", ["solver", "verdict"], buckets=LATENCY_BUCKETS
-)
-TIERS = Counter(
-    "evolved_tier_decisions", "Requests answered per tier (the tier distribution).", ["pipeline", "variant", "tier"]
-)
-ESCALATIONS = Counter("evolved_escalations", "Escalations (level up or LLM fallback).", ["pipeline", "variant"])
-IN_FLIGHT = Gauge(
-    "evolved_in_flight_requests", "Chat requests being served.", ["pipeline", "variant"], multiprocess_mode="livesum"
-)
 PROGRAM_INFO = Gauge(
     "evolved_program_info",
     "Loaded evolved programs (value 1), with their hashes.",
@@ -41,13 +53,107 @@ PROGRAM_INFO = Gauge(
 )
 READY = Gauge("evolved_ready", "1 when the worker is ready to serve.", multiprocess_mode="min")
 
+Labels = tuple[str, ...]
 
-@functools.lru_cache(maxsize=4096)
-def labeled(metric: Any, *values: str) -> Any:
-    """``metric.labels(*values)``, kept: prometheus-client's lookup (validation, a lock, a dict)
-    was 2% of a worker's CPU per request. The label values come from bounded sets (pipeline,
-    variant, tier, status, solver, verdict), so the cache stays small."""
-    return metric.labels(*values)
+
+class LocalStats:
+    """The per-request metrics of one process as plain counters (no locks: every update and
+    every scrape runs on the event loop). Histograms keep a count per bucket and a sum."""
+
+    def __init__(self) -> None:
+        self.counters: dict[str, defaultdict[Labels, int]] = {
+            name: defaultdict(int) for name, _, _ in (REQUESTS, TIERS, ESCALATIONS, IN_FLIGHT)
+        }
+        self.histograms: dict[str, dict[Labels, list[float]]] = {LATENCY[0]: {}, SOLVER[0]: {}}
+
+    def add(self, metric: tuple[str, str, Labels], labels: Labels, amount: int = 1) -> None:
+        self.counters[metric[0]][labels] += amount
+
+    def observe(self, metric: tuple[str, str, Labels], labels: Labels, value: float) -> None:
+        series = self.histograms[metric[0]].get(labels)
+        if series is None:
+            series = self.histograms[metric[0]][labels] = [0.0] * (len(LATENCY_BUCKETS) + 2)  # buckets, +Inf, sum
+        series[bisect_left(LATENCY_BUCKETS, value)] += 1
+        series[-1] += value
+
+    def collect(self) -> Iterator[Metric]:
+        for name, help_text, labels in (REQUESTS, TIERS, ESCALATIONS):
+            counter = CounterMetricFamily(name, help_text, labels=labels)
+            for values, count in self.counters[name].items():
+                counter.add_metric(values, count)
+            yield counter
+        name, help_text, labels = IN_FLIGHT
+        gauge = GaugeMetricFamily(name, help_text, labels=labels)
+        for values, count in self.counters[name].items():
+            gauge.add_metric(values, count)
+        yield gauge
+        for name, help_text, labels in (LATENCY, SOLVER):
+            histogram = HistogramMetricFamily(name, help_text, labels=labels)
+            for values, series in self.histograms[name].items():
+                cumulative: float = 0.0
+                buckets: list[tuple[str, float]] = []
+                for bound, in_bucket in zip((*LATENCY_BUCKETS, float("inf")), series, strict=False):
+                    cumulative += in_bucket
+                    buckets.append((floatToGoString(bound), cumulative))  # type: ignore[no-untyped-call]
+                histogram.add_metric(values, buckets, series[-1])
+            yield histogram
+
+
+class LibraryStats:
+    """The same metrics as prometheus-client objects (multiprocess mode: they write to files)."""
+
+    def __init__(self) -> None:
+        self.metrics: dict[str, Any] = {
+            REQUESTS[0]: Counter(*REQUESTS),
+            TIERS[0]: Counter(*TIERS),
+            ESCALATIONS[0]: Counter(*ESCALATIONS),
+            IN_FLIGHT[0]: Gauge(*IN_FLIGHT, multiprocess_mode="livesum"),
+            LATENCY[0]: Histogram(*LATENCY, buckets=LATENCY_BUCKETS),
+            SOLVER[0]: Histogram(*SOLVER, buckets=LATENCY_BUCKETS),
+        }
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 (one instance per process, lives as long)
+    def child(self, name: str, labels: Labels) -> Any:
+        return self.metrics[name].labels(*labels)
+
+    def add(self, metric: tuple[str, str, Labels], labels: Labels, amount: int = 1) -> None:
+        self.child(metric[0], labels).inc(amount)
+
+    def observe(self, metric: tuple[str, str, Labels], labels: Labels, value: float) -> None:
+        self.child(metric[0], labels).observe(value)
+
+
+def _stats() -> LocalStats | LibraryStats:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return LibraryStats()
+    local = LocalStats()
+    REGISTRY.register(local)
+    return local
+
+
+STATS = _stats()
+
+
+def request_started(pipeline: str, variant: str) -> None:
+    STATS.add(IN_FLIGHT, (pipeline, variant))
+
+
+def request_finished(pipeline: str, variant: str, tier: str, status: str, seconds: float) -> None:
+    STATS.add(IN_FLIGHT, (pipeline, variant), -1)
+    STATS.add(REQUESTS, (pipeline, variant, tier, status))
+    STATS.observe(LATENCY, (pipeline, variant, tier), seconds)
+
+
+def answered(
+    pipeline: str, variant: str, tier: str, escalated: bool, solver: str | None, verdict: str | None,
+    solve_seconds: float | None,
+) -> None:  # fmt: skip
+    """What the pipeline did for an answered request: its tier, escalation and solver time."""
+    STATS.add(TIERS, (pipeline, variant, tier))
+    if escalated:
+        STATS.add(ESCALATIONS, (pipeline, variant))
+    if solver and solve_seconds is not None:
+        STATS.observe(SOLVER, (solver, verdict or "none"), solve_seconds)
 
 
 def render() -> tuple[bytes, str]:

@@ -139,14 +139,11 @@ async def handle(state: RuntimeState, payload: bytes, request_id: str | None) ->
         params["tier"] = body.metadata["tier"]
     model = body.model or state.config.model_name
     started = time.perf_counter()
-    in_flight = metrics.labeled(metrics.IN_FLIGHT, pipeline, variant)
-    in_flight.inc()
+    metrics.request_started(pipeline, variant)
     tier = "none"
 
     def finish(status: str) -> None:
-        in_flight.dec()
-        metrics.labeled(metrics.REQUESTS, pipeline, variant, tier, status).inc()
-        metrics.labeled(metrics.LATENCY, pipeline, variant, tier).observe(time.perf_counter() - started)
+        metrics.request_finished(pipeline, variant, tier, status, time.perf_counter() - started)
 
     try:
         result = await state.pipeline.run(turns, stream=body.stream, request_id=rid, params=params)
@@ -159,11 +156,9 @@ async def handle(state: RuntimeState, payload: bytes, request_id: str | None) ->
         raise
     info = result.evolved
     tier = str(info.tier)
-    metrics.labeled(metrics.TIERS, pipeline, variant, tier).inc()
-    if info.escalations:
-        metrics.labeled(metrics.ESCALATIONS, pipeline, variant).inc()
-    if info.solver and "solve" in info.timings_ms:
-        metrics.labeled(metrics.SOLVER, info.solver, info.verdict or "none").observe(info.timings_ms["solve"] / 1000)
+    solve_ms = info.timings_ms.get("solve")
+    metrics.answered(pipeline, variant, tier, bool(info.escalations), info.solver, info.verdict,
+                     None if solve_ms is None else solve_ms / 1000)  # fmt: skip
     if body.stream:
         headers = {"X-Request-ID": rid, "X-Evolved-Tier": tier, "X-Evolved-Program-Hash": state.program_hash}
         return StreamingResponse(_sse(rid, model, result, finish), media_type="text/event-stream", headers=headers)
