@@ -11,7 +11,7 @@ each problem, first
 1. in-process: ``solve_task`` called in a loop by one process per core, for ``--seconds``;
 2. then, right after it, the HTTP max rate: ``wrk`` (16 connections, a Lua script posting the
    chat body) against each server: ``evolved-runtime serve --workers 1`` for each
-   ``--pool-size`` (default: one solver process per core), ``--prefetch`` (default: 0 and 1)
+   ``--pool-size`` (default: one solver process per core), ``--prefetch`` (default: 0 and 2)
    and ``--cpu-affinity``;
 3. then the latency at half each server's max rate of the round: ``vegeta attack`` at a
    fixed rate (open loop), for ``--seconds``;
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         help="solver processes per worker; each value is one server, measured side by side",
     )  # fmt: skip
     parser.add_argument(
-        "--prefetch", type=int, nargs="+", default=[0, 1],
+        "--prefetch", type=int, nargs="+", default=[0, 2],
         help="the runtime's solver.prefetch; each value is one server per pool size",
     )  # fmt: skip
     parser.add_argument(

@@ -49,7 +49,7 @@ class SolverConfig(_Model):
     memory_mb: int = Field(default=512, ge=64, le=65_536, description="Address-space limit per solver process.")
     pool_size: int = Field(default=2, ge=1, le=64, description="Number of solver processes per worker process.")
     prefetch: int = Field(
-        default=1,
+        default=2,
         ge=0,
         le=4,
         description=(

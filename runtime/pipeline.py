@@ -285,7 +285,7 @@ class Pipeline:
         info.solvers = []
         info.agree = None
         info.verdict = None
-        payload = [m.model_dump() for m in messages]
+        payload = [{"role": m.role, "content": m.content} for m in messages]
         llm_params = {k: v for k, v in params.items() if k != "tier"}
         if stream:
             return PipelineResult(evolved=info, deltas=self.llm.stream(payload, **llm_params))

@@ -7,13 +7,14 @@ import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel
-
 from evolved_runtime.errors import ServiceError
 from evolved_runtime.llm.base import ChatLLM
 
 
-class ChatTurn(BaseModel):
+@dataclass(slots=True)
+class ChatTurn:
+    """One message of a chat request, its content as text (built from the validated request)."""
+
     role: str
     content: str
 

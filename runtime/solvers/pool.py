@@ -40,6 +40,12 @@ LIVENESS_TTL_S = 0.5  # how long a "some process is alive" check (a waitpid per 
 # the moment it answers instead of sleeping until the event loop hands it one:
 PREFETCH_MAX_BYTES = 32 * 1024  # larger requests wait for an idle process (a queued one must fit the socket buffer)
 PREFETCH_MAX_AGE_S = 0.05  # never queue behind a call that has run this long: it may be a long one
+# A second (third, ...) queued call only while the work ahead of it is expected to take under
+# this (calls ahead x the process's recent call time): deep queues for sub-millisecond calls,
+# whose process would otherwise run dry before the event loop hands it more, one queued call
+# for longer ones, whose queue would only add latency.
+PREFETCH_QUEUE_S = 0.003
+CALL_TIME_WEIGHT = 0.2  # of the newest call in a process's moving average of call time
 PRELOAD = ["evolved_runtime.solvers.z3_backend", "evolved_runtime.solvers.clingo_backend"]
 _WARM_UP = SmtLibTask(source="(declare-const x Int)\n(assert (> x 0))\n(check-sat)")
 _WARM_UP_ASP = AspTask(source="a. b :- a.")
@@ -53,19 +59,22 @@ def next_cpu(allowed: list[int], pinned: list[int]) -> int:
     return min(allowed, key=lambda cpu: (pinned.count(cpu), cpu))
 
 
-def next_worker(loads: list[tuple[int, float]], size: int, now: float, prefetch: int) -> int | None:
+def next_worker(loads: list[tuple[int, float, float]], size: int, now: float, prefetch: int) -> int | None:
     """Which process takes a call of ``size`` pickled bytes, given each process's (calls sent and
-    not answered, monotonic start of its running call): the first idle one; else, for a small call,
-    the busy one whose running call started longest ago among those with room (fewer than
-    ``1 + prefetch`` calls) that started under PREFETCH_MAX_AGE_S ago, as it is likely to answer
-    first; else none (the call waits for an answer)."""
+    not answered, monotonic start of its running call, its recent call time in seconds): the
+    first idle one; else, for a small call, the busy one whose running call started longest ago
+    among those with room that started under PREFETCH_MAX_AGE_S ago, as it is likely to answer
+    first. Room: fewer than ``1 + prefetch`` calls, and beyond one queued call only while the
+    calls ahead are expected to take under PREFETCH_QUEUE_S. Else none (the call waits for an
+    answer)."""
     chosen: int | None = None
-    for index, (calls, started) in enumerate(loads):
+    for index, (calls, started, call_time) in enumerate(loads):
         if calls == 0:
             return index
         if (
             size <= PREFETCH_MAX_BYTES
             and calls <= prefetch
+            and (calls == 1 or calls * call_time < PREFETCH_QUEUE_S)
             and now - started < PREFETCH_MAX_AGE_S
             and (chosen is None or started < loads[chosen][1])
         ):
@@ -145,6 +154,7 @@ class _Worker:
     cpu: int | None = None
     calls: deque[_Call] = field(default_factory=deque)  # sent, answered in order; calls[0] is running
     started: float = 0.0  # monotonic time calls[0] began
+    call_time: float = PREFETCH_QUEUE_S  # moving average of its calls' time (s); unknown counts as long
     deadline: asyncio.TimerHandle | None = None
     reader: FrameReader = field(default_factory=FrameReader)
 
@@ -186,7 +196,7 @@ class SolverPool:
         fn: SolveFn = solve_task,
         *,
         pin_cpus: bool = False,
-        prefetch: int = 1,
+        prefetch: int = 2,
     ) -> None:
         if size < 1:
             raise ValueError("a solver pool needs at least one process")
@@ -371,6 +381,8 @@ class SolverPool:
                     result = _unknown(call.backend, "the solver returned no outcome")
                 call.future.set_result(result)
         if answers:
+            each = (time.monotonic() - worker.started) / len(answers)  # answers in one read ran back to back
+            worker.call_time += CALL_TIME_WEIGHT * (each - worker.call_time)
             self._started(worker)
             self._dispatch()
 
@@ -399,7 +411,7 @@ class SolverPool:
             if call.future.done():  # its caller gave up while it waited
                 self._waiting.popleft()
                 continue
-            loads = [(len(w.calls), w.started) for w in self._ready]
+            loads = [(len(w.calls), w.started, w.call_time) for w in self._ready]
             index = next_worker(loads, len(call.payload), time.monotonic(), self.prefetch)
             if index is None:
                 return

@@ -56,4 +56,6 @@ def test_local_counts_read_like_prometheus_client_metrics() -> None:
     in_flight.labels("p", "w").inc()
 
     assert exposition(ours) == exposition(theirs)
-    assert 'evolved_request_duration_seconds_bucket{le="+Inf",pipeline="p",tier="1",variant="v"} 3.0' in exposition(ours)
+    assert 'evolved_request_duration_seconds_bucket{le="+Inf",pipeline="p",tier="1",variant="v"} 3.0' in exposition(
+        ours
+    )

@@ -11,7 +11,14 @@ import pytest
 
 from evolved_runtime.english import translate
 from evolved_runtime.solvers import testing
-from evolved_runtime.solvers.pool import PREFETCH_MAX_AGE_S, PREFETCH_MAX_BYTES, SolverPool, next_cpu, next_worker
+from evolved_runtime.solvers.pool import (
+    PREFETCH_MAX_AGE_S,
+    PREFETCH_MAX_BYTES,
+    PREFETCH_QUEUE_S,
+    SolverPool,
+    next_cpu,
+    next_worker,
+)
 from evolved_runtime.symil.formal import AspTask, SmtLibTask
 
 EQUATION = SmtLibTask(source="(declare-const x Int)\n(assert (= (+ (* 3 x) 5) 20))\n(check-sat)")
@@ -226,14 +233,19 @@ async def test_without_cpu_affinity_solver_processes_may_run_on_every_cpu(pool: 
 def test_a_call_goes_to_an_idle_process_else_behind_the_busy_call_that_started_first_and_recently() -> None:
     now = 100.0
     recent, older, old = now - 0.001, now - 0.002, now - PREFETCH_MAX_AGE_S - 0.001
-    assert next_worker([(1, recent), (0, 0.0), (0, 0.0)], 100, now, prefetch=1) == 1  # idle first
-    assert next_worker([(1, recent), (1, older)], 100, now, prefetch=1) == 1  # likely to answer first
-    assert next_worker([(1, old), (1, recent)], 100, now, prefetch=1) == 1  # not behind a long call
-    assert next_worker([(1, old)], 100, now, prefetch=1) is None
-    assert next_worker([(2, recent)], 100, now, prefetch=1) is None  # its queue is full
-    assert next_worker([(2, recent)], 100, now, prefetch=2) == 0
-    assert next_worker([(1, recent)], PREFETCH_MAX_BYTES + 1, now, prefetch=1) is None  # too big to queue
-    assert next_worker([(1, recent)], 100, now, prefetch=0) is None  # prefetch off
+    short, long = 0.0005, PREFETCH_QUEUE_S  # recent call times
+    assert next_worker([(1, recent, short), (0, 0.0, short), (0, 0.0, short)], 100, now, prefetch=1) == 1  # idle first
+    assert next_worker([(1, recent, short), (1, older, short)], 100, now, prefetch=1) == 1  # likely to answer first
+    assert next_worker([(1, old, short), (1, recent, short)], 100, now, prefetch=1) == 1  # not behind a long call
+    assert next_worker([(1, old, short)], 100, now, prefetch=1) is None
+    assert next_worker([(2, recent, short)], 100, now, prefetch=1) is None  # its queue is full
+    assert next_worker([(2, recent, short)], 100, now, prefetch=2) == 0  # a second queued call: short calls
+    assert next_worker([(2, recent, long)], 100, now, prefetch=2) is None  # not behind long ones
+    assert next_worker([(1, recent, long)], 100, now, prefetch=2) == 0  # one queued call whatever their time
+    assert next_worker([(3, recent, short)], 100, now, prefetch=4) == 0
+    assert next_worker([(4, recent, 0.001)], 100, now, prefetch=4) is None  # 4 x 1 ms ahead is too much
+    assert next_worker([(1, recent, short)], PREFETCH_MAX_BYTES + 1, now, prefetch=1) is None  # too big to queue
+    assert next_worker([(1, recent, short)], 100, now, prefetch=0) is None  # prefetch off
     assert next_worker([], 100, now, prefetch=1) is None
 
 
