@@ -5,8 +5,7 @@ the body in a second write. On a TCP connection with ``TCP_NODELAY`` (uvloop's d
 two segments per response: the client wakes for the head, then again for the body, and the
 server pays the loopback or network path twice. The head here waits for the first body message
 (or the end of the response) and both leave in one ``writelines`` (one vectored write), which
-is how Go's ``net/http`` buffers a response's header until the first body write. Profiled under
-load, the head's separate write was about a fifth of the server's CPU (docs/benchmarks.md).
+is how Go's ``net/http`` buffers a response's header until the first body write.
 
 An ``Expect: 100-continue`` answer is not held: it is written by ``receive`` before the app
 starts a response, and only the head written while ``http.response.start`` is handled is held.

@@ -11,29 +11,28 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from evolved_runtime.symil.models import Problem
 
 
-class SmtLibTask(BaseModel):
+class _SourceTask(BaseModel):
+    """Formal input that is its source text only."""
+
+    model_config = ConfigDict(frozen=True)
+    source: str
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its class and source (the solver pool sends one per call; pydantic's own
+        pickle sends state dicts, 3x the cost)."""
+        return (_from_source, (type(self), self.source))
+
+
+def _from_source(cls: type[_SourceTask], source: str) -> _SourceTask:
+    return cls(source=source)
+
+
+class SmtLibTask(_SourceTask):
     """An SMT-LIB 2 script for Z3 (declarations and assertions; check-sat is implied)."""
 
-    model_config = ConfigDict(frozen=True)
-    source: str
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_source_task, ("smtlib", self.source))  # the solver pool pickles one per call
-
-
-class AspTask(BaseModel):
+class AspTask(_SourceTask):
     """A Clingo (ASP) program."""
-
-    model_config = ConfigDict(frozen=True)
-    source: str
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (_source_task, ("asp", self.source))
-
-
-def _source_task(kind: str, source: str) -> SmtLibTask | AspTask:
-    """Unpickles a task as its source only (pydantic's own pickle sends state dicts: 3x the cost)."""
-    return SmtLibTask(source=source) if kind == "smtlib" else AspTask(source=source)
 
 
 FormalTask = Problem | SmtLibTask | AspTask
