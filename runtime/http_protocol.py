@@ -9,15 +9,34 @@ is how Go's ``net/http`` buffers a response's header until the first body write.
 
 An ``Expect: 100-continue`` answer is not held: it is written by ``receive`` before the app
 starts a response, and only the head written while ``http.response.start`` is handled is held.
+
+An app may also answer some requests without ASGI: if it has a ``direct(cycle)`` method that
+returns a coroutine for a request (``DirectApp``), that coroutine runs instead of the ASGI call.
+It reads the body from uvicorn's request cycle (``read_body``) and writes a finished response
+(``write_response``) as one head-and-body write, with the same default headers, keep-alive and
+flow-control rules as uvicorn's ``send``, and none of ASGI's per-request message dicts,
+header re-validation and wrappers: on the chat hot path that was a tenth of the server's CPU per
+request (docs/benchmarks.md). Anything else (streams, background tasks) goes through ``send``.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import contextvars
+import logging
+from collections.abc import Awaitable, Coroutine
+from typing import Any, Protocol
 
+from starlette.responses import Response, StreamingResponse
 from uvicorn._types import ASGI3Application, ASGISendEvent
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
+
+log = logging.getLogger("evolved_runtime")
+
+
+class DirectApp(Protocol):
+    def direct(self, cycle: RequestResponseCycle) -> Coroutine[Any, Any, None] | None:
+        """A coroutine that answers this request from the cycle itself, or None for ASGI."""
 
 
 class _HeldHead:
@@ -60,9 +79,80 @@ def hold_head(cycle: RequestResponseCycle) -> None:
     cycle.send = send_holding_head  # type: ignore[method-assign]
 
 
+async def read_body(cycle: RequestResponseCycle, limit: int) -> bytes | None:
+    """The whole request body, or None when the client went away; past ``limit`` bytes, stops
+    reading and returns what came so far (longer than ``limit``: the caller answers 413)."""
+    while cycle.more_body and not cycle.disconnected and len(cycle.body) <= limit:
+        cycle.flow.resume_reading()  # uvicorn pauses reading while a large body piles up
+        await cycle.message_event.wait()
+        cycle.message_event.clear()
+    if cycle.disconnected:
+        return None
+    body = bytes(cycle.body)
+    cycle.body = bytearray()
+    return body
+
+
+async def write_response(cycle: RequestResponseCycle, response: Response) -> None:
+    """Send ``response`` on ``cycle``: a finished one (status, headers, body) in one write and
+    the cycle completed as uvicorn's ``send`` completes it; a stream or a response with a
+    background task through ASGI."""
+    if isinstance(response, StreamingResponse) or response.background is not None:
+        hold_head(cycle)
+        await response(cycle.scope, cycle.receive, cycle.send)  # type: ignore[arg-type]  # uvicorn's typed ASGI vs starlette's
+        return
+    if cycle.flow.write_paused and not cycle.disconnected:
+        await cycle.flow.drain()
+    if cycle.disconnected:
+        return
+    cycle.response_started = True
+    head = [STATUS_LINE[response.status_code]]
+    for name, value in (*cycle.default_headers, *response.raw_headers):
+        head += (name, b": ", value, b"\r\n")
+    if not cycle.keep_alive:
+        head.append(b"connection: close\r\n")
+    head.append(b"\r\n")
+    cycle.transport.writelines((b"".join(head), response.body))
+    cycle.response_complete = True
+    cycle.message_event.set()
+    if not cycle.keep_alive:
+        cycle.transport.close()
+    cycle.on_response()
+
+
+async def answer_directly(cycle: RequestResponseCycle, work: Awaitable[Response | None]) -> None:
+    """Run a direct answer the way uvicorn runs an ASGI app: a failure before the response
+    started gets a 500, one after it the connection closed; None means the client went away."""
+    try:
+        response = await work
+        if response is not None:
+            await write_response(cycle, response)
+    except BaseException as exc:
+        log.error("exception while answering %s %s", cycle.scope["method"], cycle.scope["path"], exc_info=exc)
+        if not cycle.response_started and not cycle.disconnected:
+            await cycle.send_500_response()
+        else:
+            cycle.transport.close()
+        if not isinstance(exc, Exception):
+            raise
+    finally:
+        cycle.on_response = lambda: None
+
+
 class HeadWithBodyProtocol(HttpToolsProtocol):
-    """``HttpToolsProtocol`` whose responses send their head with the first body write."""
+    """``HttpToolsProtocol`` whose responses send their head with the first body write, and whose
+    app may answer some requests directly (``DirectApp``)."""
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
-        hold_head(cycle)
-        super()._start_asgi_task(cycle, app)
+        direct = getattr(app, "direct", None)
+        work = direct(cycle) if direct is not None else None
+        if work is None:
+            hold_head(cycle)
+            super()._start_asgi_task(cycle, app)
+            return
+        if getattr(self.config, "reset_contextvars", False):  # as uvicorn does for an ASGI task
+            task = self.loop.create_task(work, context=contextvars.Context())
+        else:
+            task = self.loop.create_task(work)
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)

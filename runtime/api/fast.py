@@ -4,16 +4,25 @@ The chat endpoint is the hot path: routing it through FastAPI's router, request 
 middleware stack cost about a fifth of a worker's CPU per request (py-spy, docs/benchmarks.md).
 This handler reads the body (with the size limit), calls the same ``chat.handle`` and sends the
 Response itself. Every other request goes to the FastAPI app unchanged.
+
+Under ``evolved_runtime.http_protocol`` (the server's protocol) the chat request skips ASGI as
+well: ``direct`` answers it from uvicorn's request cycle. A request that expects
+``100 Continue`` takes the ASGI path, whose ``receive`` sends the interim answer.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Coroutine, Iterable
+from typing import Any
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 from evolved_runtime.api import chat
 from evolved_runtime.api.errors import openai_error
+from evolved_runtime.http_protocol import answer_directly, read_body
 from evolved_runtime.state import RuntimeState
 
 PATH = "/v1/chat/completions"
@@ -26,6 +35,23 @@ class ChatFastPath:
         self.state = state
         self.max_bytes = state.config.limits.max_body_bytes
 
+    def direct(self, cycle: RequestResponseCycle) -> Coroutine[Any, Any, None] | None:
+        scope = cycle.scope
+        if scope["path"] != PATH or scope["method"] != "POST" or cycle.waiting_for_100_continue:
+            return None
+        return answer_directly(cycle, self._answer_cycle(cycle))
+
+    async def _answer_cycle(self, cycle: RequestResponseCycle) -> Response | None:
+        too_large, request_id = self._scan(cycle.scope["headers"])
+        if too_large is not None:
+            return self._too_large(too_large)
+        body = await read_body(cycle, self.max_bytes)
+        if body is None:
+            return None
+        if len(body) > self.max_bytes:
+            return self._too_large(f"more than {self.max_bytes}")
+        return await self._answer(body, request_id)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH:
             await self.app(scope, receive, send)
@@ -35,13 +61,10 @@ class ChatFastPath:
                 scope, receive, send
             )
             return
-        request_id = None
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._too_large(value.decode(), scope, receive, send)
-                return
-            if name == b"x-request-id":
-                request_id = value.decode("latin-1")
+        too_large, request_id = self._scan(scope["headers"])
+        if too_large is not None:
+            await self._too_large(too_large)(scope, receive, send)
+            return
         chunks = []
         size = 0
         while True:
@@ -51,18 +74,31 @@ class ChatFastPath:
             body = message.get("body", b"")
             size += len(body)
             if size > self.max_bytes:
-                await self._too_large(f"more than {self.max_bytes}", scope, receive, send)
+                await self._too_large(f"more than {self.max_bytes}")(scope, receive, send)
                 return
             chunks.append(body)
             if not message.get("more_body", False):
                 break
-        try:
-            response = await chat.handle(self.state, b"".join(chunks), request_id)
-        except Exception as exc:
-            log.exception("unexpected error")
-            response = openai_error(500, f"internal error: {type(exc).__name__}", "internal_error", "server_error")
+        response = await self._answer(b"".join(chunks), request_id)
         await response(scope, receive, send)
 
-    async def _too_large(self, size: str, scope: Scope, receive: Receive, send: Send) -> None:
+    def _scan(self, headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None, str | None]:
+        """(the declared body size if it is over the limit, the caller's X-Request-ID)."""
+        too_large = request_id = None
+        for name, value in headers:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                too_large = value.decode()
+            elif name == b"x-request-id":
+                request_id = value.decode("latin-1")
+        return too_large, request_id
+
+    async def _answer(self, body: bytes, request_id: str | None) -> Response:
+        try:
+            return await chat.handle(self.state, body, request_id)
+        except Exception as exc:
+            log.exception("unexpected error")
+            return openai_error(500, f"internal error: {type(exc).__name__}", "internal_error", "server_error")
+
+    def _too_large(self, size: str) -> Response:
         message = f"request body is {size} bytes; the limit is {self.max_bytes} bytes"
-        await openai_error(413, message, "request_too_large")(scope, receive, send)
+        return openai_error(413, message, "request_too_large")

@@ -1,4 +1,5 @@
-"""The HTTP protocol: a response's head leaves in the same write as its first body bytes.
+"""The HTTP protocol: a response's head leaves in the same write as its first body bytes, and an
+app with a ``direct`` method answers its requests from uvicorn's request cycle, without ASGI.
 
 The unit tests drive the protocol through a transport that records writes (the I/O seam, as in
 uvicorn's own tests); the last test talks to a real `evolved-runtime serve` over a socket.
@@ -7,14 +8,17 @@ uvicorn's own tests); the last test talks to a real `evolved-runtime serve` over
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from starlette.responses import Response, StreamingResponse
 from uvicorn.config import Config
+from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 from uvicorn.server import ServerState
 
-from evolved_runtime.http_protocol import HeadWithBodyProtocol
+from evolved_runtime.http_protocol import HeadWithBodyProtocol, answer_directly, read_body
 from tests.runtime.conftest import StartRuntime
 
 GET = b"GET / HTTP/1.1\r\nHost: test\r\n\r\n"
@@ -55,9 +59,10 @@ class RecordingTransport(asyncio.Transport):
 
 def connect(app: App) -> tuple[HeadWithBodyProtocol, RecordingTransport, ServerState]:
     """The protocol serving ``app`` on a new connection."""
-    config = Config(app=app, http=HeadWithBodyProtocol, lifespan="off", log_config=None)
+    config = Config(app=app, http=HeadWithBodyProtocol, lifespan="off", log_config=None, proxy_headers=False)
     config.load()
     state = ServerState()
+    state.default_headers = [(b"date", b"Fri, 04 Dec 2026 00:00:00 GMT")]  # uvicorn's server sets it every second
     protocol = HeadWithBodyProtocol(config=config, server_state=state, app_state={})
     transport = RecordingTransport()
     protocol.connection_made(transport)
@@ -139,6 +144,185 @@ async def test_expect_100_continue_is_answered_before_the_body_is_read() -> None
     await asyncio.wait_for(asyncio.gather(*state.tasks), timeout=10)
     assert transport.writes[1].startswith(b"HTTP/1.1 200 OK\r\n")
     assert transport.writes[1].endswith(b"\r\n\r\nping")
+
+
+class DirectEcho:
+    """An app that answers POSTs directly (the body back, or what ``answer`` makes of it) and
+    anything else through ASGI (a 404), recording which path each request took."""
+
+    def __init__(self, answer: Callable[[bytes], Awaitable[Response]] | None = None, limit: int = 1 << 20) -> None:
+        self.answer = answer
+        self.limit = limit
+        self.paths: list[str] = []
+
+    def direct(self, cycle: RequestResponseCycle) -> Any:
+        if cycle.scope["method"] != "POST":
+            return None
+        return answer_directly(cycle, self._answer(cycle))
+
+    async def _answer(self, cycle: RequestResponseCycle) -> Response | None:
+        self.paths.append("direct")
+        body = await read_body(cycle, self.limit)
+        if body is None:
+            return None
+        if len(body) > self.limit:
+            return Response(b"too large", status_code=413)
+        if self.answer is not None:
+            return await self.answer(body)
+        return Response(body, media_type="application/json", headers={"x-echo": "yes"})
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        self.paths.append("asgi")
+        await json_app(b"no", 404)(scope, receive, send)
+
+
+def post(body: bytes, version: bytes = b"1.1", extra: bytes = b"") -> bytes:
+    return b"POST /x HTTP/%s\r\nHost: test\r\nContent-Length: %d\r\n%s\r\n%s" % (version, len(body), extra, body)
+
+
+async def test_a_direct_answer_is_one_write_with_the_default_headers_and_skips_asgi() -> None:
+    app = DirectEcho()
+    transport = await serve_one(app, post(b'{"a": 1}'))
+    assert app.paths == ["direct"]
+    assert len(transport.writes) == 1
+    head, _, body = transport.writes[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"\r\ndate: " in head  # uvicorn's default headers, as on the ASGI path
+    assert b"content-length: 8" in head
+    assert b"x-echo: yes" in head
+    assert body == b'{"a": 1}'
+    assert not transport.closed  # keep-alive
+
+    transport = await serve_one(app, GET)
+    assert app.paths[-1] == "asgi"
+    assert transport.writes[0].startswith(b"HTTP/1.1 404 Not Found\r\n")
+
+
+async def test_a_direct_answer_waits_for_a_body_that_arrives_in_pieces() -> None:
+    app = DirectEcho()
+    protocol, transport, state = connect(app)
+    request = post(b"0123456789" * 10)
+    for start in range(0, len(request), 7):
+        protocol.data_received(request[start : start + 7])
+        await asyncio.sleep(0)  # let the handler run between pieces, as reads would
+    await asyncio.wait_for(asyncio.gather(*state.tasks), timeout=10)
+    assert transport.writes[0].endswith(b"\r\n\r\n" + b"0123456789" * 10)
+
+
+async def test_a_direct_answer_stops_reading_past_the_limit() -> None:
+    app = DirectEcho(limit=16)
+    protocol, transport, state = connect(app)
+    protocol.data_received(
+        b"POST /x HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n" + b"a" * 16 + b"\r\n"
+    )
+    protocol.data_received(b"10\r\n" + b"b" * 16 + b"\r\n")  # the rest never comes
+    await asyncio.wait_for(asyncio.gather(*state.tasks), timeout=10)
+    assert transport.writes[0].startswith(b"HTTP/1.1 413 ")
+
+
+async def test_http_1_0_gets_connection_close_and_the_connection_closed() -> None:
+    transport = await serve_one(DirectEcho(), post(b"{}", b"1.0"))
+    assert b"\r\nconnection: close\r\n" in transport.writes[0]
+    assert transport.closed
+
+
+async def test_pipelined_requests_are_answered_in_order_on_the_direct_path() -> None:
+    app = DirectEcho()
+    protocol, transport, _ = connect(app)
+    protocol.data_received(post(b"first") + post(b"second"))
+    await wait_until(lambda: len(transport.writes) == 2)
+    assert transport.writes[0].endswith(b"first")
+    assert transport.writes[1].endswith(b"second")
+
+
+async def test_a_direct_handler_that_raises_gets_a_500_and_the_next_request_is_answered() -> None:
+    async def fail(body: bytes) -> Response:
+        if body == b"boom":
+            raise RuntimeError("the handler broke")
+        return Response(body)
+
+    app = DirectEcho(fail)
+    protocol, transport, _ = connect(app)
+    protocol.data_received(post(b"boom"))
+    await wait_until(lambda: bool(transport.writes) and transport.writes[-1].endswith(b"Internal Server Error"))
+    assert b"HTTP/1.1 500 " in transport.writes[0]
+    assert transport.closed  # uvicorn's 500 closes the connection
+
+
+async def test_a_stream_from_the_direct_path_goes_through_asgi_with_its_head_and_first_chunk_together() -> None:
+    async def stream(body: bytes) -> Response:
+        async def parts() -> Any:
+            yield b"data: 1\n\n"
+            yield b"data: 2\n\n"
+
+        return StreamingResponse(parts(), media_type="text/event-stream")
+
+    transport = await serve_one(DirectEcho(stream), post(b"{}"))
+    assert transport.writes[0].startswith(b"HTTP/1.1 200 OK\r\n")
+    assert transport.writes[0].endswith(b"\r\n\r\n9\r\ndata: 1\n\n\r\n")
+    assert transport.writes[-1] == b"0\r\n\r\n"
+
+
+async def test_a_client_that_leaves_before_its_body_arrives_gets_nothing_written() -> None:
+    app = DirectEcho()
+    protocol, transport, state = connect(app)
+    protocol.data_received(b"POST /x HTTP/1.1\r\nHost: test\r\nContent-Length: 10\r\n\r\n0123")
+    await wait_until(lambda: app.paths == ["direct"])
+    protocol.connection_lost(None)
+    await asyncio.wait_for(asyncio.gather(*state.tasks), timeout=10)
+    assert transport.writes == []
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Poll ``condition`` between event-loop turns until it holds (fails after ``timeout``)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.01)  # the state polled is plain attributes, not an event
+
+
+def chat_request(port: int, content: str, extra: bytes = b"") -> bytes:
+    body = json.dumps({"model": "m", "messages": [{"role": "user", "content": content}]}).encode()
+    return b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nContent-Type: application/json\r\n" \
+        b"Content-Length: %d\r\n%s\r\n%s" % (port, len(body), extra, body)  # fmt: skip
+
+
+def read_response(stream: Any) -> tuple[bytes, dict[bytes, bytes], bytes]:
+    status = stream.readline()
+    headers = {}
+    while (line := stream.readline()) != b"\r\n":
+        name, _, value = line.partition(b":")
+        headers[name.lower()] = value.strip()
+    return status, headers, stream.read(int(headers[b"content-length"]))
+
+
+def test_a_real_server_answers_pipelined_chat_requests_in_order(start_runtime: StartRuntime) -> None:
+    runtime = start_runtime()
+    questions = [f"```smt2\n(declare-const x Int)\n(assert (= (+ x 1) {n}))\n(check-sat)\n(get-model)\n```"
+                 for n in (3, 5, 9)]  # fmt: skip
+    with socket.create_connection(("127.0.0.1", runtime.port), timeout=30) as sock:
+        sock.sendall(b"".join(chat_request(runtime.port, q) for q in questions))
+        stream = sock.makefile("rb")
+        for n in (3, 5, 9):
+            status, headers, body = read_response(stream)
+            assert status.startswith(b"HTTP/1.1 200"), body
+            assert headers[b"x-evolved-tier"] == b"1"
+            assert f"x = {n - 1}" in json.loads(body)["choices"][0]["message"]["content"]
+
+
+def test_a_real_server_answers_a_chat_request_that_expects_100_continue(start_runtime: StartRuntime) -> None:
+    runtime = start_runtime()
+    request = chat_request(runtime.port, "```asp\na. b :- a.\n```", b"Expect: 100-continue\r\n")
+    head, _, body = request.partition(b"\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", runtime.port), timeout=30) as sock:
+        sock.sendall(head + b"\r\n\r\n")
+        stream = sock.makefile("rb")
+        assert stream.readline() == b"HTTP/1.1 100 Continue\r\n"
+        assert stream.readline() == b"\r\n"
+        sock.sendall(body)
+        status, _, answer = read_response(stream)
+        assert status.startswith(b"HTTP/1.1 200"), answer
+        assert json.loads(answer)["evolved"]["solver"] == "clingo"
 
 
 def test_a_real_server_answers_keep_alive_requests_on_one_connection(start_runtime: StartRuntime) -> None:
