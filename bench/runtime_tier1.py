@@ -19,6 +19,10 @@ each problem, first
 the ratio is taken within the round, and the medians over ``--rounds`` of the ratio and of
 the latencies are reported (a 5-second latency window is one host pause away from any p99).
 
+``--baseline REV`` adds, for each configuration, a server running the runtime of another git
+revision (a detached worktree in the cache, imported ahead of the installed package), measured in
+the same rounds: a change's effect, side by side, with the same host drift on both.
+
     python -m bench.runtime_tier1
 """
 
@@ -158,8 +162,24 @@ def open_loop(port: int, kind: str, rate: float, seconds: float) -> dict[str, fl
     }
 
 
+def baseline_path(rev: str) -> str:
+    """A directory whose ``evolved_runtime`` is the runtime at git revision ``rev`` (for PYTHONPATH)."""
+    repo = Path(__file__).resolve().parent.parent
+    commit = subprocess.run(["git", "rev-parse", "--verify", f"{rev}^{{commit}}"], cwd=repo, capture_output=True,
+                            text=True, check=True).stdout.strip()  # fmt: skip
+    tree = cache_dir() / "bench-baseline" / commit[:12]
+    if not (tree / "runtime").is_dir():
+        subprocess.run(["git", "worktree", "add", "--detach", "--force", str(tree), commit], cwd=repo, check=True,
+                       capture_output=True)  # fmt: skip
+    link = tree / ".import" / "evolved_runtime"
+    if not link.exists():
+        link.parent.mkdir(exist_ok=True)
+        link.symlink_to(tree / "runtime")
+    return str(link.parent)
+
+
 def start_runtime(
-    workers: int, pool_size: int = 1, cpu_affinity: str = "none", prefetch: int = 1
+    workers: int, pool_size: int = 1, cpu_affinity: str = "none", prefetch: int = 1, pythonpath: str | None = None
 ) -> tuple[processes.Background, int]:
     port = _free_port()
     config = Path(tempfile.mkdtemp()) / "pipeline.json"
@@ -170,6 +190,7 @@ def start_runtime(
         [sys.executable, "-m", "evolved_runtime.cli", "serve", "--config", str(config), "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers)],
         cache_dir() / "bench-runtime.log",
+        env={"PYTHONPATH": pythonpath} if pythonpath else None,
     )  # fmt: skip
 
     def ready() -> bool:
@@ -242,6 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         "--cpu-affinity", nargs="+", default=["none"], choices=["none", "spread"],
         help="the runtime's solver.cpu_affinity; each value is one server per pool size and prefetch",
     )  # fmt: skip
+    parser.add_argument("--baseline", help="also measure each configuration on this git revision's runtime")
     parser.add_argument("--output", default=str(cache_dir() / "bench-runtime.json"))
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -250,9 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     servers: dict[str, tuple[processes.Background, int]] = {}
     results: dict[str, Any] = {"cores": cores, "workers": args.workers, "seconds": args.seconds, "rounds": []}
     try:
-        for size, prefetch, affinity in itertools.product(args.pool_size, args.prefetch, args.cpu_affinity):
-            label = f"pool {size}, prefetch {prefetch}" + ("" if affinity == "none" else f", {affinity}")
-            servers[label] = start_runtime(args.workers, size, affinity, prefetch)
+        trees = {"": None} if not args.baseline else {"": None, f"{args.baseline}: ": baseline_path(args.baseline)}
+        for (tag, tree), size, prefetch, affinity in itertools.product(
+            trees.items(), args.pool_size, args.prefetch, args.cpu_affinity
+        ):
+            label = f"{tag}pool {size}, prefetch {prefetch}" + ("" if affinity == "none" else f", {affinity}")
+            servers[label] = start_runtime(args.workers, size, affinity, prefetch, tree)
         for round_no in range(1, args.rounds + 1):
             for kind in PROBLEMS:
                 stolen = steal_counters()
