@@ -15,8 +15,9 @@ returns a coroutine for a request (``DirectApp``), that coroutine runs instead o
 It reads the body from uvicorn's request cycle (``read_body``) and writes a finished response
 (``write_response``) as one head-and-body write, with the same default headers, keep-alive and
 flow-control rules as uvicorn's ``send``, and none of ASGI's per-request message dicts,
-header re-validation and wrappers: on the chat hot path that saved about 7% of the server's CPU
-per request under load (docs/benchmarks.md). Anything else (streams, background tasks) goes through ``send``.
+header re-validation and wrappers: on the chat hot path, 3-4% less server CPU per request
+under load and a lower tail at half load (docs/benchmarks.md). Anything else (streams,
+background tasks) goes through ``send``.
 """
 
 from __future__ import annotations
