@@ -179,11 +179,13 @@ def baseline_path(rev: str) -> str:
 
 
 def start_runtime(
-    workers: int, pool_size: int = 1, cpu_affinity: str = "none", prefetch: int = 1, pythonpath: str | None = None
-) -> tuple[processes.Background, int]:
+    workers: int, pool_size: int = 1, cpu_affinity: str = "none", prefetch: int = 1, pythonpath: str | None = None,
+    memory_mb: int = 512,
+) -> tuple[processes.Background, int]:  # fmt: skip
     port = _free_port()
     config = Path(tempfile.mkdtemp()) / "pipeline.json"
-    solver = {"pool_size": pool_size, "timeout_ms": 2000, "cpu_affinity": cpu_affinity, "prefetch": prefetch}
+    solver = {"pool_size": pool_size, "timeout_ms": 2000, "cpu_affinity": cpu_affinity, "prefetch": prefetch,
+              "memory_mb": memory_mb}  # fmt: skip
     config.write_text(json.dumps({"pipeline": "bench", "variant": "v", "solver": solver}))
     proc = processes.start(
         "evolved-runtime",

@@ -6,12 +6,21 @@ fails, and it cannot stop one stuck call. Here each worker owns a pipe; a call p
 gets its worker killed and replaced, a crash costs only that call, and the event loop waits on
 the pipe's file descriptor (no thread per call). Workers come from a forkserver that has
 already imported Z3 and Clingo, so a replacement is ready in tens of milliseconds.
+
+Processes are also recycled before they fail: native solver code can keep memory a process never
+gets back (libclingo keeps 64 bytes per ``Control``, about 6 MB per 100,000 calls), and a process
+at its address-space limit would answer every later call UNKNOWN. Every RECYCLE_CHECK_CALLS
+answers, and after any UNKNOWN answer, the pool looks at the process's address space; once it
+has used RECYCLE_SHARE of the room it had under the limit at start, the process gets no new
+calls, a replacement starts at once, and the old one exits when its last call is answered: no
+call fails.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -46,10 +55,14 @@ PREFETCH_MAX_AGE_S = 0.05  # never queue behind a call that has run this long: i
 # for longer ones, whose queue would only add latency.
 PREFETCH_QUEUE_S = 0.003
 CALL_TIME_WEIGHT = 0.2  # of the newest call in a process's moving average of call time
+RECYCLE_SHARE = 0.5  # of the room under its memory limit a process had at start: used up, it is recycled
+RECYCLE_CHECK_CALLS = 512  # answers between two looks at a process's address space
 PRELOAD = ["evolved_runtime.solvers.z3_backend", "evolved_runtime.solvers.clingo_backend"]
 _WARM_UP = SmtLibTask(source="(declare-const x Int)\n(assert (> x 0))\n(check-sat)")
 _WARM_UP_ASP = AspTask(source="a. b :- a.")
 log = logging.getLogger("evolved_runtime.solvers")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+M_ARENA_MAX = -8  # glibc's mallopt parameter
 
 
 def next_cpu(allowed: list[int], pinned: list[int]) -> int:
@@ -82,12 +95,42 @@ def next_worker(loads: list[tuple[int, float, float]], size: int, now: float, pr
     return chosen
 
 
+def recycle_due(address_space: int | None, at_start: int | None, limit: int) -> bool:
+    """Whether a process should be replaced before its memory runs out: since it started, its
+    address space (bytes; None if unknown) has grown by RECYCLE_SHARE of the room it then had
+    under ``limit``. Measured from its own start, so a replacement, which starts as small, is
+    not recycled again at once (with a 512 MB limit and 112 MB at start: at 312 MB; the other
+    half stays free for large allocations)."""
+    if address_space is None or at_start is None or at_start >= limit:
+        return False
+    return address_space - at_start >= RECYCLE_SHARE * (limit - at_start)
+
+
+def address_space(pid: int | None) -> int | None:
+    """A process's virtual memory size in bytes (what RLIMIT_AS limits), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[0]) * PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _one_malloc_arena() -> None:
+    """Let every thread of this process allocate from glibc's main arena. By default each thread
+    that allocates (the solvers' timer and watchdog threads) gets an arena that reserves 64 MB
+    of address space: two of them took a quarter of a 512 MB limit that counts address space,
+    not memory in use. One solving thread at a time means no contention for the one arena."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1)
+
+
 def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int, cpu: int | None) -> None:
     """One solver process: limit its address space, pin it to ``cpu`` if given, warm the solvers
     up, then serve calls forever."""
     limit = memory_mb * 1024 * 1024
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    _one_malloc_arena()
     if cpu is not None:
         with contextlib.suppress(OSError):  # the CPU went away (cpuset changed): run unpinned
             os.sched_setaffinity(0, {cpu})
@@ -157,6 +200,9 @@ class _Worker:
     call_time: float = PREFETCH_QUEUE_S  # moving average of its calls' time (s); unknown counts as long
     deadline: asyncio.TimerHandle | None = None
     reader: FrameReader = field(default_factory=FrameReader)
+    answered: int = 0
+    address_space_at_start: int | None = None
+    draining: bool = False  # being recycled: no new calls; it exits once its calls are answered
 
     def kill(self) -> None:
         """SIGKILL without waiting (the process may be stuck in native code)."""
@@ -197,6 +243,7 @@ class SolverPool:
         *,
         pin_cpus: bool = False,
         prefetch: int = 2,
+        recycle_check_calls: int = RECYCLE_CHECK_CALLS,
     ) -> None:
         if size < 1:
             raise ValueError("a solver pool needs at least one process")
@@ -205,6 +252,8 @@ class SolverPool:
         self.timeout_ms = timeout_ms
         self.memory_mb = memory_mb
         self.replaced = 0
+        self.recycled = 0
+        self.recycle_check_calls = recycle_check_calls
         self._fn = fn
         self._cpus = sorted(os.sched_getaffinity(0)) if pin_cpus else None
         self._pinned: list[int] = []  # the CPU of every process started or starting
@@ -256,6 +305,7 @@ class SolverPool:
             if self._closed:
                 return
             raise RuntimeError(f"a solver process did not start (exit code {worker.process.exitcode})")
+        worker.address_space_at_start = address_space(worker.process.pid)
         asyncio.get_running_loop().add_reader(worker.conn.fileno(), self._on_answer, worker)
         self._ready.append(worker)
         self._dispatch()
@@ -295,7 +345,7 @@ class SolverPool:
         never started and go back to the front of the queue."""
         if worker in self._ready:
             self._ready.remove(worker)
-            self._detach(worker)
+        self._detach(worker)
         if worker.calls:
             running = worker.calls.popleft()
             if not running.future.done():
@@ -306,10 +356,37 @@ class SolverPool:
         self._unpin(worker.cpu)
         self._changed()
         worker.kill()
-        if not self._closed:
-            self.replaced += 1
+        if self._closed:
+            return
+        self.replaced += 1
+        if worker.draining:  # its replacement is already starting
+            self._in_background(asyncio.to_thread(worker.reap))
+        else:
             self._in_background(self._replace(worker))
-            self._dispatch()
+        self._dispatch()
+
+    def _recycle(self, worker: _Worker, size: int) -> None:
+        """Replace a process that holds too much memory without failing a call: it takes no new
+        calls, its replacement starts now, and it exits once its queued calls are answered."""
+        worker.draining = True
+        self._ready.remove(worker)
+        self.recycled += 1
+        limit = self.memory_mb * 1024 * 1024
+        log.info("recycling solver process %s after %d calls: address space %d MB of its %d MB limit",
+                 worker.process.pid, worker.answered, size >> 20, limit >> 20)  # fmt: skip
+        self._in_background(self._add_until_started())
+        if not worker.calls:
+            self._release(worker)
+
+    def _release(self, worker: _Worker) -> None:
+        """End a drained process: closing its pipe makes it exit."""
+        self._detach(worker)
+        self._workers.discard(worker)
+        self._unpin(worker.cpu)
+        self._changed()
+        with contextlib.suppress(OSError):
+            worker.conn.close()
+        self._in_background(asyncio.to_thread(worker.reap))
 
     def _detach(self, worker: _Worker) -> None:
         """Stop reading a worker's answers and watching its deadline."""
@@ -322,6 +399,10 @@ class SolverPool:
     async def _replace(self, dead: _Worker) -> None:
         await asyncio.to_thread(dead.reap)
         log.warning("replacing solver process %s (exit code %s)", dead.process.pid, dead.process.exitcode)
+        await self._add_until_started()
+
+    async def _add_until_started(self) -> None:
+        """Add a process, retrying with a growing delay while starting one fails."""
         delay = 0.1
         while not self._closed:
             try:
@@ -371,19 +452,28 @@ class SolverPool:
         except Exception as exc:  # a garbled answer: the pipe's framing is lost with it
             self._retire(worker, f"the solver's answer could not be read: {type(exc).__name__}")
             return
+        check = False
         for result in answers:
             if not worker.calls:  # nothing was asked: the process is not in a known state
                 self._retire(worker, "the solver process sent an answer to no call; it was replaced")
                 return
             call = worker.calls.popleft()
+            if not isinstance(result, SolveOutcome):
+                result = _unknown(call.backend, "the solver returned no outcome")
             if not call.future.done():  # else its caller gave up; the answer is dropped
-                if not isinstance(result, SolveOutcome):
-                    result = _unknown(call.backend, "the solver returned no outcome")
                 call.future.set_result(result)
+            worker.answered += 1
+            check = check or result.verdict == "UNKNOWN" or worker.answered % self.recycle_check_calls == 0
         if answers:
             each = (time.monotonic() - worker.started) / len(answers)  # answers in one read ran back to back
             worker.call_time += CALL_TIME_WEIGHT * (each - worker.call_time)
             self._started(worker)
+            if check and not worker.draining:
+                size = address_space(worker.process.pid)
+                if recycle_due(size, worker.address_space_at_start, self.memory_mb * 1024 * 1024):
+                    self._recycle(worker, size or 0)
+            if worker.draining and not worker.calls:
+                self._release(worker)
             self._dispatch()
 
     def _started(self, worker: _Worker) -> None:
@@ -450,7 +540,7 @@ class SolverPool:
         for task in list(self._background):
             task.cancel()
         pending = list(self._waiting)
-        for worker in self._ready:
+        for worker in self._workers:  # ready, draining or starting
             self._detach(worker)
             pending.extend(worker.calls)
         for call in pending:

@@ -27,6 +27,15 @@ def hog(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutcome:
         chunks.append(bytearray(50 * 1024 * 1024))
 
 
+_kept: list[bytearray] = []
+
+
+def leak(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutcome:
+    """Keeps 16 MB per call for good, like native solver code that leaks, then solves."""
+    _kept.append(bytearray(16 * 1024 * 1024))
+    return solve_task(task, backend, timeout_ms)
+
+
 def slow(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutcome:
     """Takes 60% of its time limit, then solves: two in a row exceed the limit of one."""
     time.sleep(0.6 * timeout_ms / 1000)

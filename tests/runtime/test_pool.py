@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -15,9 +15,11 @@ from evolved_runtime.solvers.pool import (
     PREFETCH_MAX_AGE_S,
     PREFETCH_MAX_BYTES,
     PREFETCH_QUEUE_S,
+    RECYCLE_SHARE,
     SolverPool,
     next_cpu,
     next_worker,
+    recycle_due,
 )
 from evolved_runtime.symil.formal import AspTask, SmtLibTask
 
@@ -127,6 +129,68 @@ async def test_a_solver_that_allocates_without_bound_hits_the_memory_limit(pool:
     assert outcome.verdict == "UNKNOWN"
     assert "memory" in outcome.detail
     assert (await pool.solve(EQUATION, "z3")).verdict == "SAT"
+
+
+async def test_a_process_that_keeps_memory_is_recycled_before_it_fails_and_no_call_fails() -> None:
+    # 16 MB kept per call against a 512 MB limit: without recycling, a process would hit the limit
+    # within about 20 calls and answer every later call UNKNOWN (each new thread's malloc arena
+    # also takes address space: the limit comes sooner than 16 MB x calls suggests).
+    p = SolverPool(size=1, timeout_ms=2000, memory_mb=512, fn=testing.leak, recycle_check_calls=1)
+    await p.start()
+    try:
+        first = p.pids()
+        outcomes = await asyncio.gather(*(p.solve(EQUATION, "z3") for _ in range(40)))
+        assert [o.verdict for o in outcomes] == ["SAT"] * 40
+        assert p.recycled >= 2
+        assert p.replaced == 0  # recycled, not killed
+        assert first[0] not in p.pids()
+
+        def gone(pid: int) -> bool:
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    return stat.read().split(") ", 1)[1].startswith("Z")  # exited, not yet reaped
+            except FileNotFoundError:
+                return True
+
+        await wait_until(lambda: gone(first[0]))
+        assert len(p.pids()) == 1
+    finally:
+        await p.close()
+
+
+async def test_a_process_that_does_not_grow_is_never_recycled() -> None:
+    # 256 MB: without one malloc arena per process, the arenas the solvers' threads made took
+    # this much address space that a process was recycled every other call
+    p = SolverPool(size=1, timeout_ms=500, memory_mb=256, recycle_check_calls=1)
+    await p.start()
+    try:
+        first = p.pids()
+        for task, backend in [(EQUATION, "z3"), (COLOURING, "clingo"), (FERMAT, "z3")] * 4:
+            await p.solve(task, backend)  # FERMAT times out (UNKNOWN): a check each time
+        assert p.recycled == 0
+        assert p.pids() == first
+    finally:
+        await p.close()
+
+
+def test_a_process_is_recycled_once_it_used_most_of_the_room_it_had_at_start() -> None:
+    limit, start = 1000, 200
+    due = start + int(RECYCLE_SHARE * (limit - start))
+    assert recycle_due(due, start, limit)
+    assert recycle_due(limit, start, limit)  # at the limit: every allocation would fail
+    assert not recycle_due(due - 1, start, limit)
+    assert not recycle_due(start, start, limit)  # a fresh replacement is not recycled again
+    assert not recycle_due(None, start, limit)  # the process is gone
+    assert not recycle_due(limit, None, limit)  # its start size is unknown
+    assert not recycle_due(limit, limit, limit)  # it started with no room: recycling cannot help
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    """Poll ``condition`` between event-loop turns until it holds (fails after ``timeout``)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
 
 
 async def test_more_concurrent_calls_than_processes_all_complete(pool: SolverPool) -> None:
