@@ -367,22 +367,22 @@ class SolverPool:
 
     def _recycle(self, worker: _Worker, size: int) -> None:
         """Replace a process that holds too much memory without failing a call: it takes no new
-        calls, its replacement starts now, and it exits once its queued calls are answered."""
+        calls, its replacement starts now, and it exits once its queued calls are answered (the
+        caller, ``_on_answer``, releases it then)."""
         worker.draining = True
         self._ready.remove(worker)
+        self._unpin(worker.cpu)  # its replacement takes its CPU (it keeps running there until it exits)
+        worker.cpu = None
         self.recycled += 1
         limit = self.memory_mb * 1024 * 1024
         log.info("recycling solver process %s after %d calls: address space %d MB of its %d MB limit",
                  worker.process.pid, worker.answered, size >> 20, limit >> 20)  # fmt: skip
         self._in_background(self._add_until_started())
-        if not worker.calls:
-            self._release(worker)
 
     def _release(self, worker: _Worker) -> None:
         """End a drained process: closing its pipe makes it exit."""
         self._detach(worker)
         self._workers.discard(worker)
-        self._unpin(worker.cpu)
         self._changed()
         with contextlib.suppress(OSError):
             worker.conn.close()

@@ -158,6 +158,28 @@ async def test_a_process_that_keeps_memory_is_recycled_before_it_fails_and_no_ca
         await p.close()
 
 
+async def test_recycled_pinned_processes_stay_spread_over_the_cpus() -> None:
+    cpus = sorted(os.sched_getaffinity(0))
+    p = SolverPool(size=2, timeout_ms=2000, memory_mb=512, fn=testing.leak, pin_cpus=True, recycle_check_calls=1)
+    await p.start()
+    try:
+        for _ in range(30):  # one at a time: each recycle happens with no call left to answer
+            assert (await p.solve(EQUATION, "z3")).verdict == "SAT"
+        outcomes = await asyncio.gather(*(p.solve(EQUATION, "z3") for _ in range(30)))
+        assert [o.verdict for o in outcomes] == ["SAT"] * 30
+        assert p.recycled >= 2
+
+        def settled() -> bool:  # the replacements are up and pinned, the recycled ones gone
+            pids = p.pids()
+            return len(pids) == 2 and all(len(os.sched_getaffinity(pid)) == 1 for pid in pids)
+
+        await wait_until(settled)
+        pinned = sorted(next(iter(os.sched_getaffinity(pid))) for pid in p.pids())
+        assert pinned == sorted(cpus[i % len(cpus)] for i in range(2))
+    finally:
+        await p.close()
+
+
 async def test_a_process_that_does_not_grow_is_never_recycled() -> None:
     # 256 MB: without one malloc arena per process, the arenas the solvers' threads made took
     # this much address space that a process was recycled every other call
