@@ -60,6 +60,7 @@ def create_app(config: PipelineConfig) -> ASGIApp:
             solver.memory_mb,
             pin_cpus=solver.cpu_affinity == "spread",
             prefetch=solver.prefetch,
+            on_replaced=metrics.solver_process_replaced,
         ),
         llm=make_llm(config.llm),
         labels={"pipeline": config.pipeline, "variant": config.variant},

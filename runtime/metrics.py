@@ -52,6 +52,15 @@ PROGRAM_INFO = Gauge(
     multiprocess_mode="max",
 )
 READY = Gauge("evolved_ready", "1 when the worker is ready to serve.", multiprocess_mode="min")
+REPLACEMENT_REASONS = ("timeout", "crash", "protocol", "recycled")
+SOLVER_PROCESSES_REPLACED = Counter(
+    "evolved_solver_processes_replaced",
+    "Solver processes replaced: killed past a call's time limit (timeout), died (crash), sent an"
+    " unreadable or unasked answer (protocol), or recycled before memory kept by native code ran out.",
+    ["reason"],
+)
+for _reason in REPLACEMENT_REASONS:  # every reason shows from the start, at 0
+    SOLVER_PROCESSES_REPLACED.labels(_reason)
 
 Labels = tuple[str, ...]
 
@@ -154,6 +163,11 @@ def answered(
         STATS.add(ESCALATIONS, (pipeline, variant))
     if solver and solve_seconds is not None:
         STATS.observe(SOLVER, (solver, verdict or "none"), solve_seconds)
+
+
+def solver_process_replaced(reason: str) -> None:
+    """A solver process was replaced (``reason``: one of REPLACEMENT_REASONS)."""
+    SOLVER_PROCESSES_REPLACED.labels(reason).inc()
 
 
 def render() -> tuple[bytes, str]:

@@ -244,6 +244,7 @@ class SolverPool:
         pin_cpus: bool = False,
         prefetch: int = 2,
         recycle_check_calls: int = RECYCLE_CHECK_CALLS,
+        on_replaced: Callable[[str], None] | None = None,
     ) -> None:
         if size < 1:
             raise ValueError("a solver pool needs at least one process")
@@ -254,6 +255,7 @@ class SolverPool:
         self.replaced = 0
         self.recycled = 0
         self.recycle_check_calls = recycle_check_calls
+        self._on_replaced = on_replaced  # called with the reason (metrics); not in the solver processes
         self._fn = fn
         self._cpus = sorted(os.sched_getaffinity(0)) if pin_cpus else None
         self._pinned: list[int] = []  # the CPU of every process started or starting
@@ -339,7 +341,7 @@ class SolverPool:
         """Processes in the pool that are running a call (or starting)."""
         return len(self._workers) - sum(1 for w in self._ready if not w.calls)
 
-    def _retire(self, worker: _Worker, detail: str) -> None:
+    def _retire(self, worker: _Worker, detail: str, reason: str) -> None:
         """Take a worker whose state is unknown (stuck, crashed) out of service and start a
         replacement. Its running call answers UNKNOWN with ``detail``; the calls queued behind it
         never started and go back to the front of the queue."""
@@ -359,11 +361,17 @@ class SolverPool:
         if self._closed:
             return
         self.replaced += 1
+        self._count(reason)
         if worker.draining:  # its replacement is already starting
             self._in_background(asyncio.to_thread(worker.reap))
         else:
             self._in_background(self._replace(worker))
         self._dispatch()
+
+    def _count(self, reason: str) -> None:
+        if self._on_replaced is not None:
+            with contextlib.suppress(Exception):  # counting must never break the pool
+                self._on_replaced(reason)
 
     def _recycle(self, worker: _Worker, size: int) -> None:
         """Replace a process that holds too much memory without failing a call: it takes no new
@@ -374,6 +382,7 @@ class SolverPool:
         self._unpin(worker.cpu)  # its replacement takes its CPU (it keeps running there until it exits)
         worker.cpu = None
         self.recycled += 1
+        self._count("recycled")
         limit = self.memory_mb * 1024 * 1024
         log.info("recycling solver process %s after %d calls: address space %d MB of its %d MB limit",
                  worker.process.pid, worker.answered, size >> 20, limit >> 20)  # fmt: skip
@@ -445,17 +454,17 @@ class SolverPool:
         except OSError:
             data = b""
         if not data:
-            self._retire(worker, _crashed(worker.process.exitcode))
+            self._retire(worker, _crashed(worker.process.exitcode), "crash")
             return
         try:
             answers = [pickle.loads(answer) for answer in worker.reader.feed(data)]
         except Exception as exc:  # a garbled answer: the pipe's framing is lost with it
-            self._retire(worker, f"the solver's answer could not be read: {type(exc).__name__}")
+            self._retire(worker, f"the solver's answer could not be read: {type(exc).__name__}", "protocol")
             return
         check = False
         for result in answers:
             if not worker.calls:  # nothing was asked: the process is not in a known state
-                self._retire(worker, "the solver process sent an answer to no call; it was replaced")
+                self._retire(worker, "the solver process sent an answer to no call; it was replaced", "protocol")
                 return
             call = worker.calls.popleft()
             if not isinstance(result, SolveOutcome):
@@ -492,7 +501,7 @@ class SolverPool:
             self._on_answer(worker)
             if worker.deadline is not None or not worker.calls or worker not in self._ready:
                 return  # answered (and the next call's limit armed), or retired while reading
-        self._retire(worker, f"timeout after {self.timeout_ms} ms; the solver process was replaced")
+        self._retire(worker, f"timeout after {self.timeout_ms} ms; the solver process was replaced", "timeout")
 
     def _dispatch(self) -> None:
         """Hand waiting calls to processes while any can take one."""
@@ -511,7 +520,7 @@ class SolverPool:
                 write_all(worker.conn.fileno(), call.payload)
             except OSError:  # the process died (e.g. the OOM killer): use another
                 self._waiting.appendleft(call)
-                self._retire(worker, _crashed(worker.process.exitcode))
+                self._retire(worker, _crashed(worker.process.exitcode), "crash")
                 continue
             worker.calls.append(call)
             if len(worker.calls) == 1:

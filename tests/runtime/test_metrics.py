@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+from pathlib import Path
 from typing import Any
+
+from e2e.kube import wait_for
 
 SYLLOGISM = "All cats are mammals. All mammals are animals. Therefore, all cats are animals."
 
@@ -40,3 +45,34 @@ def test_failed_requests_are_counted_by_status(start_runtime: Any) -> None:
     assert runtime.post("/v1/chat/completions", body)[0] == 503
     text = runtime.get("/metrics")[1].decode()
     assert sample(text, "evolved_requests_total", status="503") == 1
+
+
+def solver_pids(server: int) -> list[int]:
+    """The solver processes of a runtime: the children of its forkserver (a child of the server)."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                table[int(entry.name)] = (parent, (entry / "cmdline").read_bytes())
+            except (OSError, IndexError, ValueError):
+                continue
+    forkservers = [pid for pid, (parent, cmd) in table.items() if parent == server and b"forkserver" in cmd]
+    return [pid for pid, (parent, _) in table.items() if parent in forkservers]
+
+
+def test_solver_process_replacements_are_counted_by_reason(start_runtime: Any) -> None:
+    runtime = start_runtime()
+    text = runtime.get("/metrics")[1].decode()
+    for reason in ("timeout", "crash", "protocol", "recycled"):  # every reason shows from the start
+        assert f'evolved_solver_processes_replaced_total{{reason="{reason}"}} 0.0' in text
+    victim = solver_pids(runtime.process.process.pid)[0]
+    os.kill(victim, signal.SIGKILL)
+
+    def counted() -> bool:
+        metrics = runtime.get("/metrics")[1].decode()
+        return sample(metrics, "evolved_solver_processes_replaced_total", reason="crash") == 1
+
+    wait_for("the crash counted", counted, timeout=30)
+    body = json.dumps({"model": "t", "messages": [{"role": "user", "content": SYLLOGISM}]}).encode()
+    assert runtime.post("/v1/chat/completions", body)[0] == 200

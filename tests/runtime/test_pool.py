@@ -11,6 +11,7 @@ import pytest
 
 from evolved_runtime.english import translate
 from evolved_runtime.solvers import testing
+from evolved_runtime.solvers.backends import Backend
 from evolved_runtime.solvers.pool import (
     PREFETCH_MAX_AGE_S,
     PREFETCH_MAX_BYTES,
@@ -21,7 +22,7 @@ from evolved_runtime.solvers.pool import (
     next_worker,
     recycle_due,
 )
-from evolved_runtime.symil.formal import AspTask, SmtLibTask
+from evolved_runtime.symil.formal import AspTask, FormalTask, SmtLibTask
 
 EQUATION = SmtLibTask(source="(declare-const x Int)\n(assert (= (+ (* 3 x) 5) 20))\n(check-sat)")
 COLOURING = AspTask(
@@ -100,14 +101,17 @@ async def test_a_crashing_solver_kills_only_its_process(pool: SolverPool) -> Non
     assert pool.healthy()
 
 
-async def test_a_pool_of_one_recovers_from_repeated_crashes() -> None:
-    p = SolverPool(size=1, timeout_ms=1000, memory_mb=256, fn=testing.by_prompt)
+async def test_a_pool_of_one_recovers_from_repeated_crashes_and_reports_each_replacement() -> None:
+    reasons: list[str] = []
+    p = SolverPool(size=1, timeout_ms=300, memory_mb=256, fn=testing.by_prompt, on_replaced=reasons.append)
     await p.start()
     try:
         for _ in range(3):
             assert (await p.solve(CRASH, "z3")).verdict == "UNKNOWN"
+        assert (await p.solve(HANG, "z3")).verdict == "UNKNOWN"
         assert (await p.solve(EQUATION, "z3")).verdict == "SAT"
-        assert p.replaced == 3
+        assert p.replaced == 4
+        assert reasons == ["crash", "crash", "crash", "timeout"]
     finally:
         await p.close()
 
@@ -135,13 +139,16 @@ async def test_a_process_that_keeps_memory_is_recycled_before_it_fails_and_no_ca
     # 16 MB kept per call against a 512 MB limit: without recycling, a process would hit the limit
     # within about 20 calls and answer every later call UNKNOWN (each new thread's malloc arena
     # also takes address space: the limit comes sooner than 16 MB x calls suggests).
-    p = SolverPool(size=1, timeout_ms=2000, memory_mb=512, fn=testing.leak, recycle_check_calls=1)
+    reasons: list[str] = []
+    p = SolverPool(size=1, timeout_ms=2000, memory_mb=512, fn=testing.leak, recycle_check_calls=1,
+                   on_replaced=reasons.append)  # fmt: skip
     await p.start()
     try:
         first = p.pids()
         outcomes = await asyncio.gather(*(p.solve(EQUATION, "z3") for _ in range(40)))
         assert [o.verdict for o in outcomes] == ["SAT"] * 40
         assert p.recycled >= 2
+        assert reasons == ["recycled"] * p.recycled
         assert p.replaced == 0  # recycled, not killed
         assert first[0] not in p.pids()
 
@@ -187,7 +194,8 @@ async def test_a_process_that_does_not_grow_is_never_recycled() -> None:
     await p.start()
     try:
         first = p.pids()
-        for task, backend in [(EQUATION, "z3"), (COLOURING, "clingo"), (FERMAT, "z3")] * 4:
+        calls: list[tuple[FormalTask, Backend]] = [(EQUATION, "z3"), (COLOURING, "clingo"), (FERMAT, "z3")]
+        for task, backend in calls * 4:
             await p.solve(task, backend)  # FERMAT times out (UNKNOWN): a check each time
         assert p.recycled == 0
         assert p.pids() == first
