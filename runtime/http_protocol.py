@@ -11,7 +11,8 @@ An ``Expect: 100-continue`` answer is not held: it is written by ``receive`` bef
 starts a response, and only the head written while ``http.response.start`` is handled is held.
 
 An app may also answer some requests without ASGI: if it has a ``direct(cycle)`` method that
-returns a coroutine for a request (``DirectApp``), that coroutine runs instead of the ASGI call.
+returns a coroutine for a request (else None), that coroutine runs in place of the app's ASGI
+call, still under uvicorn's own ``run_asgi`` (its task bookkeeping, its 500 on a failure).
 It reads the body from uvicorn's request cycle (``read_body``) and writes a finished response
 (``write_response``) as one head-and-body write, with the same default headers, keep-alive and
 flow-control rules as uvicorn's ``send``, and none of ASGI's per-request message dicts,
@@ -23,21 +24,12 @@ background tasks) goes through ``send``.
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import logging
 from collections.abc import Awaitable, Coroutine
-from typing import Any, Protocol
+from typing import Any
 
 from starlette.responses import Response, StreamingResponse
 from uvicorn._types import ASGI3Application, ASGISendEvent
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
-
-log = logging.getLogger("evolved_runtime")
-
-
-class DirectApp(Protocol):
-    def direct(self, cycle: RequestResponseCycle) -> Coroutine[Any, Any, None] | None:
-        """A coroutine that answers this request from the cycle itself, or None for ASGI."""
 
 
 class _HeldHead:
@@ -122,27 +114,26 @@ async def write_response(cycle: RequestResponseCycle, response: Response) -> Non
 
 
 async def answer_directly(cycle: RequestResponseCycle, work: Awaitable[Response | None]) -> None:
-    """Run a direct answer the way uvicorn runs an ASGI app: a failure before the response
-    started gets a 500, one after it the connection closed; None means the client went away."""
-    try:
-        response = await work
-        if response is not None:
-            await write_response(cycle, response)
-    except BaseException as exc:
-        log.error("exception while answering %s %s", cycle.scope["method"], cycle.scope["path"], exc_info=exc)
-        if not cycle.response_started and not cycle.disconnected:
-            await cycle.send_500_response()
-        else:
-            cycle.transport.close()
-        if not isinstance(exc, Exception):
-            raise
-    finally:
-        cycle.on_response = lambda: None
+    """Write the response ``work`` makes (None: the client went away, nothing to write)."""
+    response = await work
+    if response is not None:
+        await write_response(cycle, response)
+
+
+class _DirectAnswer:
+    """One direct answer as an ASGI app, so uvicorn runs it like any app: a failure before the
+    response started gets a 500, one after it the connection closed."""
+
+    def __init__(self, work: Coroutine[Any, Any, None]) -> None:
+        self.work = work
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.work
 
 
 class HeadWithBodyProtocol(HttpToolsProtocol):
     """``HttpToolsProtocol`` whose responses send their head with the first body write, and whose
-    app may answer some requests directly (``DirectApp``)."""
+    app may answer some requests directly (its ``direct(cycle)``)."""
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         direct = getattr(app, "direct", None)
@@ -150,10 +141,5 @@ class HeadWithBodyProtocol(HttpToolsProtocol):
         if work is None:
             hold_head(cycle)
             super()._start_asgi_task(cycle, app)
-            return
-        if getattr(self.config, "reset_contextvars", False):  # as uvicorn does for an ASGI task
-            task = self.loop.create_task(work, context=contextvars.Context())
         else:
-            task = self.loop.create_task(work)
-        task.add_done_callback(self.tasks.discard)
-        self.tasks.add(task)
+            super()._start_asgi_task(cycle, _DirectAnswer(work))

@@ -252,6 +252,7 @@ class SolverPool:
         self.prefetch = prefetch
         self.timeout_ms = timeout_ms
         self.memory_mb = memory_mb
+        self._limit = memory_mb * 1024 * 1024  # bytes of address space per process
         self.replaced = 0
         self.recycled = 0
         self.recycle_check_calls = recycle_check_calls
@@ -383,9 +384,8 @@ class SolverPool:
         worker.cpu = None
         self.recycled += 1
         self._count("recycled")
-        limit = self.memory_mb * 1024 * 1024
         log.info("recycling solver process %s after %d calls: address space %d MB of its %d MB limit",
-                 worker.process.pid, worker.answered, size >> 20, limit >> 20)  # fmt: skip
+                 worker.process.pid, worker.answered, size >> 20, self.memory_mb)  # fmt: skip
         self._in_background(self._add_until_started())
 
     def _release(self, worker: _Worker) -> None:
@@ -479,7 +479,7 @@ class SolverPool:
             self._started(worker)
             if check and not worker.draining:
                 size = address_space(worker.process.pid)
-                if recycle_due(size, worker.address_space_at_start, self.memory_mb * 1024 * 1024):
+                if recycle_due(size, worker.address_space_at_start, self._limit):
                     self._recycle(worker, size or 0)
             if worker.draining and not worker.calls:
                 self._release(worker)

@@ -19,7 +19,7 @@ from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 from uvicorn.server import ServerState
 
 from evolved_runtime.http_protocol import HeadWithBodyProtocol, answer_directly, read_body
-from tests.runtime.conftest import StartRuntime
+from tests.runtime.conftest import StartRuntime, wait_until
 
 GET = b"GET / HTTP/1.1\r\nHost: test\r\n\r\n"
 App = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
@@ -271,14 +271,6 @@ async def test_a_client_that_leaves_before_its_body_arrives_gets_nothing_written
     protocol.connection_lost(None)
     await asyncio.wait_for(asyncio.gather(*state.tasks), timeout=10)
     assert transport.writes == []
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
-    """Poll ``condition`` between event-loop turns until it holds (fails after ``timeout``)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)  # the state polled is plain attributes, not an event
 
 
 def chat_request(port: int, content: str, extra: bytes = b"") -> bytes:

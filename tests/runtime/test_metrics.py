@@ -6,9 +6,9 @@ import json
 import os
 import re
 import signal
-from pathlib import Path
 from typing import Any
 
+from bench.procstat import processes
 from e2e.kube import wait_for
 
 SYLLOGISM = "All cats are mammals. All mammals are animals. Therefore, all cats are animals."
@@ -48,17 +48,10 @@ def test_failed_requests_are_counted_by_status(start_runtime: Any) -> None:
 
 
 def solver_pids(server: int) -> list[int]:
-    """The solver processes of a runtime: the children of its forkserver (a child of the server)."""
-    table = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                table[int(entry.name)] = (parent, (entry / "cmdline").read_bytes())
-            except (OSError, IndexError, ValueError):
-                continue
-    forkservers = [pid for pid, (parent, cmd) in table.items() if parent == server and b"forkserver" in cmd]
-    return [pid for pid, (parent, _) in table.items() if parent in forkservers]
+    """The solver processes of a runtime: the server's grandchildren (children of its forkserver)."""
+    table = processes()
+    children = {pid for pid, (_, parent, _) in table.items() if parent == server}
+    return [pid for pid, (_, parent, _) in table.items() if parent in children]
 
 
 def test_solver_process_replacements_are_counted_by_reason(start_runtime: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -23,6 +23,7 @@ from evolved_runtime.solvers.pool import (
     recycle_due,
 )
 from evolved_runtime.symil.formal import AspTask, FormalTask, SmtLibTask
+from tests.runtime.conftest import wait_until
 
 EQUATION = SmtLibTask(source="(declare-const x Int)\n(assert (= (+ (* 3 x) 5) 20))\n(check-sat)")
 COLOURING = AspTask(
@@ -213,14 +214,6 @@ def test_a_process_is_recycled_once_it_used_most_of_the_room_it_had_at_start() -
     assert not recycle_due(None, start, limit)  # the process is gone
     assert not recycle_due(limit, None, limit)  # its start size is unknown
     assert not recycle_due(limit, limit, limit)  # it started with no room: recycling cannot help
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
-    """Poll ``condition`` between event-loop turns until it holds (fails after ``timeout``)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def test_more_concurrent_calls_than_processes_all_complete(pool: SolverPool) -> None:
