@@ -7,8 +7,8 @@ limit answered every later call UNKNOWN. The pool recycles a process before that
 ``--seconds`` and counts the answers whose verdict is SAT; the runtime's log says how often a
 process was recycled and at what size.
 
-    python -m bench.runtime_soak --seconds 150 --memory-mb 120
-    python -m bench.runtime_soak --seconds 150 --memory-mb 120 --baseline REV   # an older runtime, to compare
+    python -m bench.runtime_soak --seconds 150 --memory-mb 128
+    python -m bench.runtime_soak --seconds 150 --memory-mb 128 --baseline REV   # an older runtime, to compare
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ end
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=180)
-    parser.add_argument("--memory-mb", type=int, default=120, help="the runtime's solver.memory_mb")
+    parser.add_argument("--memory-mb", type=int, default=128, help="the runtime's solver.memory_mb")
     parser.add_argument("--baseline", help="soak this git revision's runtime instead (to compare)")
     parser.add_argument("--output", default=str(cache_dir() / "bench-soak.json"))
     args = parser.parse_args(argv)

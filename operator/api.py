@@ -23,6 +23,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
 from evolved_operator.constants import GROUP
+from evolved_runtime.config import MIN_SOLVER_MEMORY_MB
 
 COMPONENTS = ("router", "translation", "profiles")
 DEFAULT_REPOSITORY = "evolved-pipelines/runtime"
@@ -448,7 +449,12 @@ class Solver(ApiModel):
 
     timeout_ms: int = Field(default=2000, ge=10, le=600000, description="Wall-clock limit per call, in ms.")
     memory_mb: int = Field(
-        default=512, ge=64, le=65536, alias="memoryMB", description="Address-space limit per solver process, in MiB."
+        default=512,
+        ge=MIN_SOLVER_MEMORY_MB,
+        le=65536,
+        alias="memoryMB",
+        description=f"Address-space limit per solver process, in MiB; at least {MIN_SOLVER_MEMORY_MB}, as a process "
+        "holds about 112 MiB once the solvers are loaded.",
     )
     pool_size: int = Field(default=2, ge=1, le=64, description="Solver processes per worker.")
 

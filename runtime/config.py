@@ -42,11 +42,24 @@ class LLMConfig(_Model):
         return os.environ.get(self.api_key_env) if self.api_key_env else None
 
 
+MIN_SOLVER_MEMORY_MB = 128
+"""A solver process holds about 112 MB of address space once Python, Z3 and Clingo are loaded (the
+limit counts address space, not memory in use); under about 110 MB it cannot start at all."""
+
+
 class SolverConfig(_Model):
     """Limits for solver calls, which run in a bounded process pool off the event loop."""
 
     timeout_ms: int = Field(default=2000, ge=10, le=600_000, description="Wall-clock limit per solver call.")
-    memory_mb: int = Field(default=512, ge=64, le=65_536, description="Address-space limit per solver process.")
+    memory_mb: int = Field(
+        default=512,
+        ge=MIN_SOLVER_MEMORY_MB,
+        le=65_536,
+        description=(
+            f"Address-space limit per solver process, in MiB; at least {MIN_SOLVER_MEMORY_MB}, as a process holds "
+            "about 112 MiB once the solvers are loaded."
+        ),
+    )
     pool_size: int = Field(default=2, ge=1, le=64, description="Number of solver processes per worker process.")
     prefetch: int = Field(
         default=2,

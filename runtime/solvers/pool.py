@@ -307,7 +307,7 @@ class SolverPool:
             await asyncio.to_thread(worker.reap)
             if self._closed:
                 return
-            raise RuntimeError(f"a solver process did not start (exit code {worker.process.exitcode})")
+            raise RuntimeError(not_started(worker.process.exitcode, self.memory_mb))
         worker.address_space_at_start = address_space(worker.process.pid)
         asyncio.get_running_loop().add_reader(worker.conn.fileno(), self._on_answer, worker)
         self._ready.append(worker)
@@ -407,7 +407,7 @@ class SolverPool:
 
     async def _replace(self, dead: _Worker) -> None:
         await asyncio.to_thread(dead.reap)
-        log.warning("replacing solver process %s (exit code %s)", dead.process.pid, dead.process.exitcode)
+        log.warning("replacing solver process %s (%s)", dead.process.pid, exit_status(dead.process.exitcode))
         await self._add_until_started()
 
     async def _add_until_started(self) -> None:
@@ -572,4 +572,25 @@ def _crashed(code: int | None) -> str:
     line of the replacement has it)."""
     if code is None:
         return "the solver process crashed; it was replaced"
-    return f"the solver process crashed (exit code {code}); it was replaced"
+    return f"the solver process crashed ({exit_status(code)}); it was replaced"
+
+
+def exit_status(code: int | None) -> str:
+    """A process's end in words: ``exit code 1``, ``killed by SIGABRT``."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def not_started(code: int | None, memory_mb: int) -> str:
+    """Why the pool could not start, and what to check: a limit too small to load the solvers
+    ends the process in native code (an abort or a segfault), before it can say why."""
+    return (
+        f"a solver process did not start ({exit_status(code)}) under its address-space limit of {memory_mb} MB "
+        "(solver.memory_mb, spec.solver.memoryMB): a process holds about 112 MB once Z3 and Clingo are loaded, "
+        "so a limit close to that can be too small; otherwise the runtime's log shows the process's error"
+    )

@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from e2e.fake_upstream import FakeUpstream
 from e2e.kube import wait_for
 
@@ -57,15 +59,19 @@ def test_a_hanging_solve_does_not_delay_health(start_runtime: Any) -> None:
     assert payload["evolved"]["verdict"] in ("UNKNOWN", "SAT", "UNSAT")
 
 
-def test_an_invalid_config_exits_non_zero_naming_the_field(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("solver", "field"),
+    [({"timeout_ms": 1}, "solver.timeout_ms"), ({"memory_mb": 100}, "solver.memory_mb")],
+)
+def test_an_invalid_config_exits_non_zero_naming_the_field(tmp_path: Path, solver: dict[str, int], field: str) -> None:
     config = tmp_path / "bad.json"
-    config.write_text(json.dumps({"solver": {"timeout_ms": 1}}))
+    config.write_text(json.dumps({"solver": solver}))
     proc = subprocess.run(
         [sys.executable, "-m", "evolved_runtime.cli", "serve", "--config", str(config), "--port", "1"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode != 0
-    assert "solver.timeout_ms" in proc.stderr
+    assert field in proc.stderr
 
 
 def test_config_is_served_without_secrets(start_runtime: Any, upstream: FakeUpstream) -> None:

@@ -18,6 +18,7 @@ from evolved_runtime.solvers.pool import (
     PREFETCH_QUEUE_S,
     RECYCLE_SHARE,
     SolverPool,
+    exit_status,
     next_cpu,
     next_worker,
     recycle_due,
@@ -127,6 +128,32 @@ async def test_a_process_killed_while_idle_costs_no_call() -> None:
         assert (await p.solve(EQUATION, "z3")).verdict == "SAT"
     finally:
         await p.close()
+
+
+async def test_a_limit_too_small_to_load_the_solvers_fails_the_start_naming_the_setting() -> None:
+    p = SolverPool(size=1, timeout_ms=1000, memory_mb=64)  # under what Z3 and Clingo need to load
+    with pytest.raises(RuntimeError) as failed:
+        await p.start()
+    await p.close()
+    message = str(failed.value)
+    assert "killed by SIG" in message  # the solvers' native code aborts or faults: no Python error to show
+    assert "address-space limit of 64 MB" in message
+    assert "solver.memory_mb" in message
+    assert "spec.solver.memoryMB" in message
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        (None, "still running"),
+        (1, "exit code 1"),
+        (-6, "killed by SIGABRT"),
+        (-9, "killed by SIGKILL"),
+        (-99, "killed by signal 99"),
+    ],
+)
+def test_a_process_end_is_said_in_words(code: int | None, text: str) -> None:
+    assert exit_status(code) == text
 
 
 async def test_a_solver_that_allocates_without_bound_hits_the_memory_limit(pool: SolverPool) -> None:
