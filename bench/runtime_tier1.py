@@ -44,6 +44,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -180,8 +181,10 @@ def baseline_path(rev: str) -> str:
 
 def start_runtime(
     workers: int, pool_size: int = 1, cpu_affinity: str = "none", prefetch: int = 1, pythonpath: str | None = None,
-    memory_mb: int = 512,
+    memory_mb: int = 512, command: tuple[str, ...] = ("-m", "evolved_runtime.cli"),
 ) -> tuple[processes.Background, int]:  # fmt: skip
+    """A runtime serving on a free port, ready; ``command`` (after the interpreter) runs the
+    runtime's CLI, or a wrapper taking the same arguments."""
     port = _free_port()
     config = Path(tempfile.mkdtemp()) / "pipeline.json"
     solver = {"pool_size": pool_size, "timeout_ms": 2000, "cpu_affinity": cpu_affinity, "prefetch": prefetch,
@@ -189,7 +192,7 @@ def start_runtime(
     config.write_text(json.dumps({"pipeline": "bench", "variant": "v", "solver": solver}))
     proc = processes.start(
         "evolved-runtime",
-        [sys.executable, "-m", "evolved_runtime.cli", "serve", "--config", str(config), "--host", "127.0.0.1",
+        [sys.executable, *command, "serve", "--config", str(config), "--host", "127.0.0.1",
          "--port", str(port), "--workers", str(workers)],
         cache_dir() / "bench-runtime.log",
         env={"PYTHONPATH": pythonpath} if pythonpath else None,
@@ -210,16 +213,27 @@ def start_runtime(
 def max_rate(proc: processes.Background, port: int, kind: str, seconds: int) -> dict[str, Any]:
     """``wrk``'s maximum rate, with CPU milliseconds per request (server, solvers, wrk) and steal."""
     wrk(port, kind, 1, strict=False)  # warm-up
+
+    def run() -> tuple[dict[str, Any], float]:
+        best = wrk(port, kind, seconds)
+        return best, best["rps"] * seconds
+
+    return with_cpu(proc, run, "wrk")
+
+
+def with_cpu(proc: processes.Background, run: Callable[[], tuple[dict[str, Any], float]], load: str) -> dict[str, Any]:
+    """``run``'s result (it returns the result and the requests it served) with the CPU
+    milliseconds per request of the server, its solver processes and the load generator (a child
+    process of this one, named ``load``), and the CPU steal meanwhile."""
     stolen, cpu_before = steal_counters(), tree_cpu(proc.process.pid)
-    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    best = wrk(port, kind, seconds)
-    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result, served = run()
+    load_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu_after, steal = tree_cpu(proc.process.pid), steal_share(stolen)
-    served = best["rps"] * seconds
     cpu_ms = {k: round(1000 * (cpu_after[k] - cpu_before[k]) / served, 3) for k in cpu_after}
-    wrk_cpu = wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime
-    cpu_ms["wrk"] = round(1000 * wrk_cpu / served, 3)
-    return {**best, "cpu_ms": cpu_ms, "steal": steal}
+    load_cpu = load_after.ru_utime + load_after.ru_stime - load_before.ru_utime - load_before.ru_stime
+    cpu_ms[load] = round(1000 * load_cpu / served, 3)
+    return {**result, "cpu_ms": cpu_ms, "steal": steal}
 
 
 def median(values: list[float]) -> float:
