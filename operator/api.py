@@ -23,7 +23,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.config import JsonDict
 
 from evolved_operator.constants import GROUP
-from evolved_runtime.config import MIN_SOLVER_MEMORY_MB
+from evolved_runtime.config import MIN_SOLVER_MEMORY_MB, SOLVER_MEMORY_DESCRIPTION
 
 COMPONENTS = ("router", "translation", "profiles")
 DEFAULT_REPOSITORY = "evolved-pipelines/runtime"
@@ -453,8 +453,7 @@ class Solver(ApiModel):
         ge=MIN_SOLVER_MEMORY_MB,
         le=65536,
         alias="memoryMB",
-        description=f"Address-space limit per solver process, in MiB; at least {MIN_SOLVER_MEMORY_MB}, as a process "
-        "holds about 112 MiB once the solvers are loaded.",
+        description=SOLVER_MEMORY_DESCRIPTION,
     )
     pool_size: int = Field(default=2, ge=1, le=64, description="Solver processes per worker.")
 

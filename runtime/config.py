@@ -45,6 +45,10 @@ class LLMConfig(_Model):
 MIN_SOLVER_MEMORY_MB = 128
 """A solver process holds about 112 MB of address space once Python, Z3 and Clingo are loaded (the
 limit counts address space, not memory in use); under about 110 MB it cannot start at all."""
+SOLVER_MEMORY_DESCRIPTION = (
+    f"Address-space limit per solver process, in MiB; at least {MIN_SOLVER_MEMORY_MB}, as a process holds about "
+    "112 MiB once the solvers are loaded."
+)
 
 
 class SolverConfig(_Model):
@@ -55,10 +59,7 @@ class SolverConfig(_Model):
         default=512,
         ge=MIN_SOLVER_MEMORY_MB,
         le=65_536,
-        description=(
-            f"Address-space limit per solver process, in MiB; at least {MIN_SOLVER_MEMORY_MB}, as a process holds "
-            "about 112 MiB once the solvers are loaded."
-        ),
+        description=SOLVER_MEMORY_DESCRIPTION,
     )
     pool_size: int = Field(default=2, ge=1, le=64, description="Number of solver processes per worker process.")
     prefetch: int = Field(
