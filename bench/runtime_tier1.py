@@ -134,12 +134,18 @@ def wrk(port: int, kind: str, seconds: int, connections: int = 16, strict: bool 
     return {"rps": rate, "p50_ms": pct("50"), "p99_ms": pct("99")}
 
 
+@functools.cache
+def vegeta_binary() -> Path:
+    """``vegeta``, built from its Go module on first use and cached like the control plane (once per run)."""
+    toolchain.ensure(["vegeta"])
+    return toolchain.binary("vegeta")
+
+
 def open_loop(port: int, kind: str, rate: float, seconds: float) -> dict[str, float]:
     """Latency at a fixed request rate, open loop: ``vegeta attack`` sends on schedule whether or
     not earlier answers came back (a Go binary, so the generator's own pauses stay out of the
     numbers; an asyncio generator on the same two cores added its event loop's lag to the tail)."""
-    toolchain.ensure(["vegeta"])  # built from its Go module on first use, cached like the control plane
-    vegeta = toolchain.binary("vegeta")
+    vegeta = vegeta_binary()
     workdir = Path(tempfile.mkdtemp())
     (workdir / "body.json").write_text(body(kind))
     target = (
