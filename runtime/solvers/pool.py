@@ -124,6 +124,20 @@ def _one_malloc_arena() -> None:
         ctypes.CDLL(None).mallopt(M_ARENA_MAX, 1)
 
 
+def _warm_up() -> str | None:
+    """Load the solvers' libraries now, not on the first request, and check they answer: None
+    if each solves its warm-up problem, else what went wrong (e.g. a memory limit too small)."""
+    warm_ups: tuple[tuple[FormalTask, Backend], ...] = ((_WARM_UP, "z3"), (_WARM_UP_ASP, "clingo"))
+    for task, backend in warm_ups:
+        try:
+            outcome = solve_task(task, backend, 5000)
+        except Exception as exc:
+            return f"{backend} failed on its warm-up problem: {type(exc).__name__}: {exc}"
+        if outcome.verdict != "SAT":
+            return f"{backend} failed on its warm-up problem: {outcome.verdict} ({outcome.detail})"
+    return None
+
+
 def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int, cpu: int | None) -> None:
     """One solver process: limit its address space, pin it to ``cpu`` if given, warm the solvers
     up, then serve calls forever."""
@@ -135,9 +149,10 @@ def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int, cpu: int | None)
         with contextlib.suppress(OSError):  # the CPU went away (cpuset changed): run unpinned
             os.sched_setaffinity(0, {cpu})
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with contextlib.suppress(Exception):  # load the solvers' libraries now, not on the first request
-        solve_task(_WARM_UP, "z3", 5000)
-        solve_task(_WARM_UP_ASP, "clingo", 5000)
+    problem = _warm_up()
+    if problem is not None:
+        conn.send(problem)  # the pool reports it; this process serves nothing
+        return
     heap.freeze_start_up_heap()
     conn.send("ready")
     fd = conn.fileno()
@@ -307,7 +322,8 @@ class SolverPool:
             await asyncio.to_thread(worker.reap)
             if self._closed:
                 return
-            raise RuntimeError(not_started(worker.process.exitcode, self.memory_mb))
+            said = message if isinstance(message, str) and message != "ready" else None
+            raise RuntimeError(not_started(worker.process.exitcode, self.memory_mb, said))
         worker.address_space_at_start = address_space(worker.process.pid)
         asyncio.get_running_loop().add_reader(worker.conn.fileno(), self._on_answer, worker)
         self._ready.append(worker)
@@ -586,11 +602,13 @@ def exit_status(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def not_started(code: int | None, memory_mb: int) -> str:
-    """Why the pool could not start, and what to check: a limit too small to load the solvers
-    ends the process in native code (an abort or a segfault), before it can say why."""
+def not_started(code: int | None, memory_mb: int, said: str | None = None) -> str:
+    """Why the pool could not start, and what to check: ``said`` is what the process reported
+    before it stopped, if anything; a limit too small to load the solvers often ends the process
+    in native code (an abort or a segfault) before it can say why."""
+    how = said or exit_status(code)
     return (
-        f"a solver process did not start ({exit_status(code)}) under its address-space limit of {memory_mb} MB "
+        f"a solver process did not start ({how}) under its address-space limit of {memory_mb} MB "
         "(solver.memory_mb, spec.solver.memoryMB): a process holds about 112 MB once Z3 and Clingo are loaded, "
         "so a limit close to that can be too small; otherwise the runtime's log shows the process's error"
     )

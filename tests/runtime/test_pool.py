@@ -21,6 +21,7 @@ from evolved_runtime.solvers.pool import (
     exit_status,
     next_cpu,
     next_worker,
+    not_started,
     recycle_due,
 )
 from evolved_runtime.symil.formal import AspTask, FormalTask, SmtLibTask
@@ -136,10 +137,18 @@ async def test_a_limit_too_small_to_load_the_solvers_fails_the_start_naming_the_
         await p.start()
     await p.close()
     message = str(failed.value)
-    assert "killed by SIG" in message  # the solvers' native code aborts or faults: no Python error to show
+    assert "a solver process did not start (" in message  # killed by a signal, or its warm-up failed
     assert "address-space limit of 64 MB" in message
     assert "solver.memory_mb" in message
     assert "spec.solver.memoryMB" in message
+
+
+def test_a_process_that_said_why_it_did_not_start_is_quoted_instead_of_its_exit() -> None:
+    said = "clingo failed on its warm-up problem: UNKNOWN (RuntimeError: can't start new thread)"
+    message = not_started(0, 106, said)
+    assert f"did not start ({said}) under its address-space limit of 106 MB" in message
+    assert "exit code" not in message
+    assert "killed by SIGABRT" in not_started(-6, 100)
 
 
 @pytest.mark.parametrize(
