@@ -27,6 +27,7 @@ import sys
 from typing import Any
 
 from bench.runtime_tier1 import PROBLEMS, max_rate, open_loop, start_runtime, with_cpu
+from e2e import processes
 from evolved_runtime.solvers.backends import Backend, SolveOutcome, solve_task
 from evolved_runtime.symil.formal import FormalTask
 
@@ -66,7 +67,9 @@ def _serve_as(mode: str, cli_args: list[str]) -> int:
     return cli_main(cli_args)
 
 
-def measurements(proc: Any, port: int, kind: str, seconds: int, rates: list[int]) -> list[tuple[str, dict[str, Any]]]:
+def measurements(
+    proc: processes.Background, port: int, kind: str, seconds: int, rates: list[int]
+) -> list[tuple[str, dict[str, Any]]]:
     """The maximum rate, then each fixed rate, each with CPU milliseconds per request."""
     best = max_rate(proc, port, kind, seconds)
     out = [("max rate", best)]

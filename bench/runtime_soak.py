@@ -17,12 +17,11 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.runtime_tier1 import baseline_path, body, start_runtime
+from bench.runtime_tier1 import baseline_path, body, run_wrk, start_runtime
 from e2e.paths import cache_dir
 
 COUNTING = """
@@ -58,10 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"soak: {args.seconds} s of Clingo requests, solver.memory_mb {args.memory_mb}"
               f"{f', the runtime of {args.baseline}' if args.baseline else ''}", flush=True)  # fmt: skip
-        out = subprocess.run(
-            ["wrk", "-t1", "-c16", f"-d{args.seconds}s", "-s", str(script), f"http://127.0.0.1:{port}/v1/chat/completions"],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
+        out = run_wrk(port, script, args.seconds)
     finally:
         proc.stop()
     with proc.log_path.open(errors="replace") as log:

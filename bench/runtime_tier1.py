@@ -113,13 +113,17 @@ def wrk_script(kind: str) -> Path:
     return script
 
 
-def wrk(port: int, kind: str, seconds: int, connections: int = 16, strict: bool = True) -> dict[str, float]:
-    script = wrk_script(kind)
-    out = subprocess.run(
+def run_wrk(port: int, script: Path, seconds: int, connections: int = 16) -> str:
+    """``wrk``'s report of ``seconds`` of chat requests made by the Lua ``script`` (one thread)."""
+    return subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script),
          f"http://127.0.0.1:{port}/v1/chat/completions"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
+
+
+def wrk(port: int, kind: str, seconds: int, connections: int = 16, strict: bool = True) -> dict[str, float]:
+    out = run_wrk(port, wrk_script(kind), seconds, connections)
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx and strict:

@@ -58,8 +58,10 @@ CALL_TIME_WEIGHT = 0.2  # of the newest call in a process's moving average of ca
 RECYCLE_SHARE = 0.5  # of the room under its memory limit a process had at start: used up, it is recycled
 RECYCLE_CHECK_CALLS = 512  # answers between two looks at a process's address space
 PRELOAD = ["evolved_runtime.solvers.z3_backend", "evolved_runtime.solvers.clingo_backend"]
-_WARM_UP = SmtLibTask(source="(declare-const x Int)\n(assert (> x 0))\n(check-sat)")
-_WARM_UP_ASP = AspTask(source="a. b :- a.")
+_WARM_UPS: tuple[tuple[FormalTask, Backend], ...] = (
+    (SmtLibTask(source="(declare-const x Int)\n(assert (> x 0))\n(check-sat)"), "z3"),
+    (AspTask(source="a. b :- a."), "clingo"),
+)  # each SAT
 log = logging.getLogger("evolved_runtime.solvers")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 M_ARENA_MAX = -8  # glibc's mallopt parameter
@@ -127,8 +129,7 @@ def _one_malloc_arena() -> None:
 def _warm_up() -> str | None:
     """Load the solvers' libraries now, not on the first request, and check they answer: None
     if each solves its warm-up problem, else what went wrong (e.g. a memory limit too small)."""
-    warm_ups: tuple[tuple[FormalTask, Backend], ...] = ((_WARM_UP, "z3"), (_WARM_UP_ASP, "clingo"))
-    for task, backend in warm_ups:
+    for task, backend in _WARM_UPS:
         try:
             outcome = solve_task(task, backend, 5000)
         except Exception as exc:
@@ -322,7 +323,7 @@ class SolverPool:
             await asyncio.to_thread(worker.reap)
             if self._closed:
                 return
-            said = message if isinstance(message, str) and message != "ready" else None
+            said = message if isinstance(message, str) else None  # not "ready": the process's reason
             raise RuntimeError(not_started(worker.process.exitcode, self.memory_mb, said))
         worker.address_space_at_start = address_space(worker.process.pid)
         asyncio.get_running_loop().add_reader(worker.conn.fileno(), self._on_answer, worker)
