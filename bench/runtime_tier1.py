@@ -48,6 +48,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.floor_servers import MODES as FLOOR_MODES
 from bench.procstat import steal_counters, steal_share, tree_cpu
 from e2e import processes, toolchain
 from e2e.kube import wait_for
@@ -216,7 +217,11 @@ def start_runtime(
             return False
 
     # readiness is per worker process: wait until many probes in a row (spread over workers) say ready
-    wait_for("every worker to be ready", lambda: all(ready() for _ in range(20)), timeout=90)
+    try:
+        wait_for("every worker to be ready", lambda: all(ready() for _ in range(20)), timeout=90)
+    except BaseException:
+        proc.stop()  # no server left behind (its log is cache_dir()/bench-runtime.log)
+        raise
     return proc, port
 
 
@@ -290,6 +295,11 @@ def main(argv: list[str] | None = None) -> int:
         help="the runtime's solver.cpu_affinity; each value is one server per pool size and prefetch",
     )  # fmt: skip
     parser.add_argument("--baseline", help="also measure each configuration on this git revision's runtime")
+    parser.add_argument(
+        "--floors", action="store_true",
+        help="also measure, per configuration, the servers of bench.floor_servers (a bare relay over the same "
+             "pool, and the chat handler without uvicorn)",
+    )  # fmt: skip
     parser.add_argument("--output", default=str(cache_dir() / "bench-runtime.json"))
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -304,6 +314,10 @@ def main(argv: list[str] | None = None) -> int:
         ):
             label = f"{tag}pool {size}, prefetch {prefetch}" + ("" if affinity == "none" else f", {affinity}")
             servers[label] = start_runtime(args.workers, size, affinity, prefetch, tree)
+            if args.floors and not tag:
+                for mode in FLOOR_MODES:
+                    command = ("-m", "bench.floor_servers", mode)
+                    servers[f"{mode}, {label}"] = start_runtime(1, size, affinity, prefetch, command=command)
         for round_no in range(1, args.rounds + 1):
             for kind in PROBLEMS:
                 stolen = steal_counters()
