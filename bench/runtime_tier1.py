@@ -12,7 +12,7 @@ each problem, first
 2. then, right after it, the HTTP max rate: ``wrk`` (16 connections, a Lua script posting the
    chat body) against each server: ``evolved-runtime serve --workers 1`` for each
    ``--pool-size`` (default: one solver process per core), ``--prefetch`` (default: 0 and 2)
-   and ``--cpu-affinity``;
+   and ``--cpu-affinity``, each round starting one server later (none always comes first);
 3. then the latency at half each server's max rate of the round: ``vegeta attack`` at a
    fixed rate (open loop), for ``--seconds``;
 
@@ -251,6 +251,13 @@ def with_cpu(proc: processes.Background, run: Callable[[], tuple[dict[str, Any],
     return {**result, "cpu_ms": cpu_ms, "steal": steal}
 
 
+def rotated(labels: list[str], round_no: int) -> list[str]:
+    """``labels`` in this round's order: each round starts one server later, so none is always
+    measured first, right after the in-process limit (the host's speed drifts within a round)."""
+    shift = (round_no - 1) % max(1, len(labels))
+    return labels[shift:] + labels[:shift]
+
+
 def median(values: list[float]) -> float:
     return round(statistics.median(values), 3)
 
@@ -327,7 +334,9 @@ def main(argv: list[str] | None = None) -> int:
                                          "in_process_steal": steal_share(stolen), "http": {}}  # fmt: skip
                 print(f"round {round_no} {kind}: in-process {limit:.0f} solves/s, {cpu_per_solve:.2f} ms CPU per solve,"
                       f" steal {entry['in_process_steal']:.0%}", flush=True)  # fmt: skip
-                for label, (proc, port) in servers.items():
+                order = rotated(list(servers), round_no)
+                for label in order:
+                    proc, port = servers[label]
                     best = max_rate(proc, port, kind, args.seconds)
                     best["ratio"] = round(best["rps"] / limit, 3)
                     # the same ratio from CPU time, which the hypervisor's steal does not distort
@@ -335,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
                     entry["http"][label] = best
                     print(f"  {label}: HTTP {best['rps']:.0f} req/s ({best['ratio']:.0%}; by CPU {best['cpu_ratio']:.0%}),"
                           f" CPU ms per request {best['cpu_ms']}, steal {best['steal']:.0%}", flush=True)  # fmt: skip
-                for label, (_proc, port) in servers.items():
+                for label in order:
+                    port = servers[label][1]
                     stolen = steal_counters()
                     half = open_loop(port, kind, entry["http"][label]["rps"] / 2, args.seconds)
                     half["steal"] = steal_share(stolen)

@@ -27,15 +27,6 @@ class SolveOutcome(BaseModel):
     model: dict[str, Any] | None = None
     detail: str = ""
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled as its four fields: the solver pool sends one per call, and pydantic's own
-        pickle (its state dicts) cost about three times as much."""
-        return (_outcome, (self.verdict, self.backend, self.model, self.detail))
-
-
-def _outcome(verdict: Verdict, backend: Backend, model: dict[str, Any] | None, detail: str) -> SolveOutcome:
-    return SolveOutcome(verdict=verdict, backend=backend, model=model, detail=detail)
-
 
 def applicable_backends(task: FormalTask) -> list[Backend]:
     """The solvers whose encoding of this task is sound (see evolved_runtime.symil.to_asp)."""

@@ -24,7 +24,6 @@ import ctypes
 import logging
 import multiprocessing
 import os
-import pickle
 import resource
 import signal
 import time
@@ -38,6 +37,7 @@ from evolved_runtime import heap
 from evolved_runtime.solvers.backends import Backend, SolveOutcome, applicable_backends, solve_task
 from evolved_runtime.solvers.frames import READ_SIZE, FrameReader, frame, write_all
 from evolved_runtime.solvers.portfolio import PortfolioOutcome, combine
+from evolved_runtime.solvers.wire import call_bytes, outcome_bytes, read_call, read_outcome
 from evolved_runtime.symil.formal import AspTask, FormalTask, SmtLibTask
 
 SolveFn = Callable[[FormalTask, Backend, int], SolveOutcome]
@@ -168,29 +168,25 @@ def _worker_main(conn: Connection, fn: SolveFn, memory_mb: int, cpu: int | None)
             if not data:
                 return
             calls.extend(reader.feed(data))
-        task, backend, timeout_ms = pickle.loads(calls.popleft())
+        task, backend, timeout_ms = read_call(calls.popleft())
         try:
             result: Any = fn(task, backend, timeout_ms)
+            if not isinstance(result, SolveOutcome):
+                result = _unknown(backend, "the solver returned no outcome")
         except MemoryError:
             result = _unknown(backend, f"memory limit of {memory_mb} MB exceeded")
         except Exception as exc:
             result = _unknown(backend, f"solver raised {type(exc).__name__}: {exc}")
         try:
-            answer = _dumps(result)
+            answer = outcome_bytes(result)
         except MemoryError:
-            answer = _dumps(_unknown(backend, f"memory limit of {memory_mb} MB exceeded"))
-        except Exception as exc:  # e.g. an outcome that does not pickle
-            answer = _dumps(_unknown(backend, f"the solver's outcome could not be sent: {type(exc).__name__}"))
+            answer = outcome_bytes(_unknown(backend, f"memory limit of {memory_mb} MB exceeded"))
+        except Exception as exc:  # e.g. a model that does not pickle
+            answer = outcome_bytes(_unknown(backend, f"the solver's outcome could not be sent: {type(exc).__name__}"))
         try:
             write_all(fd, frame(answer))
         except OSError:
             return
-
-
-def _dumps(obj: Any) -> bytes:
-    """A pickle for the pipe, without ``Connection.send``'s per-call ForkingPickler (it copies a
-    dispatch table on every call)."""
-    return pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _unknown(backend: Backend, detail: str) -> SolveOutcome:
@@ -474,7 +470,7 @@ class SolverPool:
             self._retire(worker, _crashed(worker.process.exitcode), "crash")
             return
         try:
-            answers = [pickle.loads(answer) for answer in worker.reader.feed(data)]
+            answers = [read_outcome(answer) for answer in worker.reader.feed(data)]
         except Exception as exc:  # a garbled answer: the pipe's framing is lost with it
             self._retire(worker, f"the solver's answer could not be read: {type(exc).__name__}", "protocol")
             return
@@ -484,8 +480,6 @@ class SolverPool:
                 self._retire(worker, "the solver process sent an answer to no call; it was replaced", "protocol")
                 return
             call = worker.calls.popleft()
-            if not isinstance(result, SolveOutcome):
-                result = _unknown(call.backend, "the solver returned no outcome")
             if not call.future.done():  # else its caller gave up; the answer is dropped
                 call.future.set_result(result)
             worker.answered += 1
@@ -549,7 +543,7 @@ class SolverPool:
         if self._closed:
             return _unknown(backend, "the solver pool is shut down")
         future: asyncio.Future[SolveOutcome] = asyncio.get_running_loop().create_future()
-        payload = frame(_dumps((task, backend, self.timeout_ms)))
+        payload = frame(call_bytes(task, backend, self.timeout_ms))
         self._waiting.append(_Call(payload=payload, backend=backend, future=future))
         self._dispatch()
         return await future  # a cancelled caller cancels the future: a queued call is then skipped

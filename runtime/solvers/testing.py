@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from evolved_runtime.solvers.backends import Backend, SolveOutcome, solve_task
 from evolved_runtime.symil.formal import FormalTask
@@ -42,9 +43,17 @@ def slow(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutcome:
     return solve_task(task, backend, timeout_ms)
 
 
+def nothing(task: FormalTask, backend: Backend, timeout_ms: int) -> Any:
+    """Returns no outcome (a solve function with a bug)."""
+    return None
+
+
 def by_prompt(task: FormalTask, backend: Backend, timeout_ms: int) -> SolveOutcome:
-    """Hangs, crashes, hogs or is slow when the task's source says so; else solves for real."""
+    """Hangs, crashes, hogs, is slow or returns nothing when the task's source says so; else
+    solves for real."""
     source = getattr(task, "source", "")
+    if "NOTHING" in source:
+        return nothing(task, backend, timeout_ms)  # type: ignore[no-any-return]
     if "HANG" in source:
         return hang(task, backend, timeout_ms)
     if "CRASH" in source:

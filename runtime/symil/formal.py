@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -16,15 +15,6 @@ class _SourceTask(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     source: str
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        """Pickled as its class and source (the solver pool sends one per call; pydantic's own
-        pickle sends state dicts, 3x the cost)."""
-        return (_from_source, (type(self), self.source))
-
-
-def _from_source(cls: type[_SourceTask], source: str) -> _SourceTask:
-    return cls(source=source)
 
 
 class SmtLibTask(_SourceTask):

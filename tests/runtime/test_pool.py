@@ -40,6 +40,7 @@ FERMAT = SmtLibTask(
 HANG = SmtLibTask(source="; HANG\n(check-sat)")
 CRASH = SmtLibTask(source="; CRASH\n(check-sat)")
 HOG = SmtLibTask(source="; HOG\n(check-sat)")
+NOTHING = SmtLibTask(source="; NOTHING\n(check-sat)")
 SLOW = SmtLibTask(source="; SLOW\n(declare-const x Int)\n(assert (= (+ (* 3 x) 5) 20))\n(check-sat)")
 
 
@@ -129,6 +130,13 @@ async def test_a_process_killed_while_idle_costs_no_call() -> None:
         assert (await p.solve(EQUATION, "z3")).verdict == "SAT"
     finally:
         await p.close()
+
+
+async def test_a_solve_that_returns_no_outcome_is_unknown_and_its_process_serves_on(pool: SolverPool) -> None:
+    nothing = await pool.solve(NOTHING, "z3")
+    assert (nothing.verdict, nothing.detail) == ("UNKNOWN", "the solver returned no outcome")
+    assert (await pool.solve(EQUATION, "z3")).verdict == "SAT"
+    assert pool.replaced == 0
 
 
 async def test_a_limit_too_small_to_load_the_solvers_fails_the_start_naming_the_setting() -> None:

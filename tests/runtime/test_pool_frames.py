@@ -1,5 +1,6 @@
 """Frames on the solver pool's pipes: split right however the bytes arrive, and readable by
-``multiprocessing.Connection`` (the start-up handshake still uses it)."""
+``multiprocessing.Connection`` (the start-up handshake still uses it); the calls and outcomes
+they carry come back as they were sent."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import pickle
 
 import pytest
 
+from evolved_runtime.english import translate
 from evolved_runtime.solvers.backends import SolveOutcome
 from evolved_runtime.solvers.frames import READ_SIZE, FrameReader, frame, write_all
-from evolved_runtime.symil.formal import AspTask, SmtLibTask
+from evolved_runtime.solvers.wire import call_bytes, outcome_bytes, read_call, read_outcome
+from evolved_runtime.symil.formal import AspTask, FormalTask, SmtLibTask
 
 MESSAGES = [b"first", b"", b"x" * 70_000, b"\x00\x01\x02 binary"]
 STREAM = b"".join(frame(m) for m in MESSAGES)
@@ -53,19 +56,40 @@ def test_connection_reads_what_a_frame_writes_and_the_reader_reads_what_connecti
         assert FrameReader().feed(os.read(ours.fileno(), READ_SIZE)) == [b"from connection"]
 
 
+PROBLEM = translate("All men are mortal. Socrates is a man. Therefore Socrates is mortal.", 1)
+assert PROBLEM is not None
+
+
 @pytest.mark.parametrize(
-    "value",
+    "task",
+    [AspTask(source="a. b :- a."), SmtLibTask(source="(declare-const x Int)\n(check-sat)"), PROBLEM],
+    ids=["ASP task", "SMT-LIB task", "SymIL problem"],
+)
+def test_a_call_comes_back_equal_and_of_its_type(task: FormalTask) -> None:
+    copy, backend, timeout_ms = read_call(call_bytes(task, "clingo", 1234))
+    assert type(copy) is type(task)
+    assert (copy, backend, timeout_ms) == (task, "clingo", 1234)
+
+
+@pytest.mark.parametrize(
+    "outcome",
     [
         SolveOutcome(
             verdict="SAT", backend="clingo", model={"answer_sets": [["a", "b"]], "complete": True}, detail="1"
         ),
         SolveOutcome(verdict="UNKNOWN", backend="z3"),
-        AspTask(source="a. b :- a."),
-        SmtLibTask(source="(declare-const x Int)\n(check-sat)"),
     ],
-    ids=["outcome with a model", "outcome without one", "ASP task", "SMT-LIB task"],
+    ids=["with a model", "without one"],
 )
-def test_what_crosses_the_pipe_comes_back_equal_and_of_its_type(value: object) -> None:
-    copy = pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-    assert type(copy) is type(value)
-    assert copy == value
+def test_an_outcome_comes_back_equal(outcome: SolveOutcome) -> None:
+    assert read_outcome(outcome_bytes(outcome)) == outcome
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"garbage", pickle.dumps(("SAT", "z3")), pickle.dumps(("MAYBE", "z3", None, "")), pickle.dumps(42)],
+    ids=["not a pickle", "too few fields", "no such verdict", "not a tuple"],
+)
+def test_bytes_that_are_not_an_outcome_raise_instead_of_passing_for_one(data: bytes) -> None:
+    with pytest.raises(Exception):  # noqa: B017, PT011  # pickle's, unpacking's or pydantic's error: the pool retires the process either way
+        read_outcome(data)
