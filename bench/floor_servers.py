@@ -30,11 +30,9 @@ import orjson
 import uvloop
 
 from evolved_runtime.api import chat
-from evolved_runtime.app import _start
+from evolved_runtime.app import _start, new_state
 from evolved_runtime.config import PipelineConfig, load_config
 from evolved_runtime.solvers.backends import Backend, applicable_backends
-from evolved_runtime.solvers.pool import SolverPool
-from evolved_runtime.state import RuntimeState
 from evolved_runtime.symil.formal import FormalTask, extract_formal
 
 FIXED = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
@@ -85,14 +83,8 @@ class BareHttp(asyncio.Protocol):
             self.transport.write(data)
 
 
-def _pool(config: PipelineConfig) -> SolverPool:
-    solver = config.solver
-    return SolverPool(solver.pool_size, solver.timeout_ms, solver.memory_mb, prefetch=solver.prefetch,
-                      pin_cpus=solver.cpu_affinity == "spread")  # fmt: skip
-
-
 async def _relay(config: PipelineConfig) -> tuple[Answer, Callable[[], bool]]:
-    pool = _pool(config)
+    pool = new_state(config).pool  # the runtime's pool, from the same settings
     await pool.start()
     tasks: dict[bytes, tuple[FormalTask, Backend]] = {}
 
@@ -108,8 +100,7 @@ async def _relay(config: PipelineConfig) -> tuple[Answer, Callable[[], bool]]:
 
 
 async def _handler(config: PipelineConfig) -> tuple[Answer, Callable[[], bool]]:
-    state = RuntimeState(config=config, pool=_pool(config), llm=None, labels={"pipeline": config.pipeline,
-                         "variant": config.variant})  # fmt: skip
+    state = new_state(config)
     await _start(state)
 
     async def answer(body: bytes) -> bytes:

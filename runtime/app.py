@@ -50,9 +50,10 @@ async def _start(state: RuntimeState) -> None:
     log.info("ready", extra={"fields": {"programs": programs, "start_up_objects": frozen}})
 
 
-def create_app(config: PipelineConfig) -> ASGIApp:
+def new_state(config: PipelineConfig) -> RuntimeState:
+    """A worker's state for ``config``: its solver pool (not started yet), LLM and labels."""
     solver = config.solver
-    state = RuntimeState(
+    return RuntimeState(
         config=config,
         pool=SolverPool(
             solver.pool_size,
@@ -65,6 +66,10 @@ def create_app(config: PipelineConfig) -> ASGIApp:
         llm=make_llm(config.llm),
         labels={"pipeline": config.pipeline, "variant": config.variant},
     )
+
+
+def create_app(config: PipelineConfig) -> ASGIApp:
+    state = new_state(config)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
