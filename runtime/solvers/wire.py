@@ -6,7 +6,8 @@ or ``("symil", problem, backend, timeout_ms)`` for a SymIL problem; an outcome i
 backend, model, detail)``, validated again as a ``SolveOutcome`` when it is read. Pickling the
 pydantic objects themselves names their classes and rebuilding functions in every pickle, and
 looking those up took about half of each end's encoding time (2.7 against 0.4 us to write a Clingo
-call, 6.6 against 5.8 us to read its outcome; docs/benchmarks.md).
+call, 6.6 against 5.8 us to read its outcome; docs/benchmarks.md). Plain ``pickle.dumps``, not
+``Connection.send``, whose ForkingPickler copies a dispatch table on every call.
 """
 
 from __future__ import annotations
