@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable
 import httptools
 import orjson
 import uvloop
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
 from evolved_runtime.api import chat
 from evolved_runtime.app import _start, new_state
@@ -105,7 +106,7 @@ async def _handler(config: PipelineConfig) -> tuple[Answer, Callable[[], bool]]:
 
     async def answer(body: bytes) -> bytes:
         response = await chat.handle(state, body, None)
-        head = [b"HTTP/1.1 %d OK\r\n" % response.status_code]
+        head = [STATUS_LINE[response.status_code]]
         for name, value in response.raw_headers:
             head += (name, b": ", value, b"\r\n")
         head.append(b"\r\n")
