@@ -42,12 +42,13 @@ class LLMConfig(_Model):
         return os.environ.get(self.api_key_env) if self.api_key_env else None
 
 
+SOLVER_PROCESS_MB = 112
+"""About the address space a solver process holds once Python, Z3 and Clingo are loaded (the limit
+counts address space, not memory in use); under about 110 MB it cannot start at all."""
 MIN_SOLVER_MEMORY_MB = 128
-"""A solver process holds about 112 MB of address space once Python, Z3 and Clingo are loaded (the
-limit counts address space, not memory in use); under about 110 MB it cannot start at all."""
 SOLVER_MEMORY_DESCRIPTION = (
     f"Address-space limit per solver process, in MiB; at least {MIN_SOLVER_MEMORY_MB}, as a process holds about "
-    "112 MiB once the solvers are loaded."
+    f"{SOLVER_PROCESS_MB} MiB once the solvers are loaded."
 )
 
 

@@ -34,6 +34,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from evolved_runtime import heap
+from evolved_runtime.config import SOLVER_PROCESS_MB
 from evolved_runtime.solvers.backends import Backend, SolveOutcome, applicable_backends, solve_task
 from evolved_runtime.solvers.frames import READ_SIZE, FrameReader, frame, write_all
 from evolved_runtime.solvers.portfolio import PortfolioOutcome, combine
@@ -604,6 +605,7 @@ def not_started(code: int | None, memory_mb: int, said: str | None = None) -> st
     how = said or exit_status(code)
     return (
         f"a solver process did not start ({how}) under its address-space limit of {memory_mb} MB "
-        "(solver.memory_mb, spec.solver.memoryMB): a process holds about 112 MB once Z3 and Clingo are loaded, "
+        f"(solver.memory_mb, spec.solver.memoryMB): a process holds about {SOLVER_PROCESS_MB} MB once Z3 and Clingo "
+        "are loaded, "
         "so a limit close to that can be too small; otherwise the runtime's log shows the process's error"
     )

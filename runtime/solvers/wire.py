@@ -13,7 +13,6 @@ call, 6.6 against 5.8 us to read its outcome; docs/benchmarks.md). Plain ``pickl
 from __future__ import annotations
 
 import pickle
-from typing import Any
 
 from evolved_runtime.solvers.backends import Backend, SolveOutcome
 from evolved_runtime.symil.formal import AspTask, FormalTask, SmtLibTask
@@ -47,6 +46,5 @@ def outcome_bytes(outcome: SolveOutcome) -> bytes:
 def read_outcome(data: bytes) -> SolveOutcome:
     """The outcome ``outcome_bytes`` wrote; raises (pickle's errors, ValueError, pydantic's
     ValidationError) when the bytes are not one."""
-    fields: Any = pickle.loads(data)
-    verdict, backend, model, detail = fields
+    verdict, backend, model, detail = pickle.loads(data)
     return SolveOutcome(verdict=verdict, backend=backend, model=model, detail=detail)
