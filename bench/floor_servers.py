@@ -9,11 +9,15 @@ real solver processes:
   writes a fixed 2-byte answer: the least work any Python server over this pool can do;
 - ``handler``: the runtime's chat handler (``chat.handle``: validation, router program, pipeline,
   answer text, ``evolved`` object, metrics) behind the same bare protocol: the runtime without
-  uvicorn.
+  uvicorn;
+- ``compiled``: the same pool's solver processes behind Go's ``net/http`` (``bench/relay_go``,
+  built into the cache on first use): each of the benchmark's request bodies is relayed as its
+  call, pickled here in advance, and answered with a fixed body: no Python on the request path.
 
 Measured next to the runtime against the in-process limit (``bench.runtime_tier1 --floors``),
 they split the server's cost per request into the part no Python server avoids (wake-ups, the
-kernel's TCP and pipes, the pool), the chat handler's and uvicorn's.
+kernel's TCP and pipes, the pool), the chat handler's and uvicorn's; the compiled relay shows
+what is left with no interpreter in the server at all.
 
     python -m bench.floor_servers relay serve --config FILE --host 127.0.0.1 --port 8081
 """
@@ -22,18 +26,33 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import contextlib
+import json
+import multiprocessing
+import os
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import NoReturn
 
 import httptools
 import orjson
 import uvloop
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
+from bench.problems import PROBLEMS, body
+from e2e import toolchain
+from e2e.paths import cache_dir
 from evolved_runtime.api import chat
 from evolved_runtime.app import _start, new_state
 from evolved_runtime.config import PipelineConfig, load_config
-from evolved_runtime.solvers.backends import Backend, applicable_backends
+from evolved_runtime.solvers.backends import Backend, applicable_backends, solve_task
+from evolved_runtime.solvers.frames import frame
+from evolved_runtime.solvers.pool import _worker_main, next_cpu
+from evolved_runtime.solvers.wire import call_bytes
 from evolved_runtime.symil.formal import FormalTask, extract_formal
 
 FIXED = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
@@ -115,14 +134,75 @@ async def _handler(config: PipelineConfig) -> tuple[Answer, Callable[[], bool]]:
     return answer, state.ready
 
 
-MODES: dict[str, Callable[[PipelineConfig], Awaitable[tuple[Answer, Callable[[], bool]]]]] = {
+PYTHON_MODES: dict[str, Callable[[PipelineConfig], Awaitable[tuple[Answer, Callable[[], bool]]]]] = {
     "relay": _relay,
     "handler": _handler,
 }
+MODES = (*PYTHON_MODES, "compiled")
+RELAY_GO = Path(__file__).parent / "relay_go"
+
+
+def relay_binary() -> Path:
+    """The Go relay, built into the cache when missing or older than its source."""
+    out = cache_dir() / "bin" / "bench-relay-go"
+    source = RELAY_GO / "main.go"
+    if not out.exists() or out.stat().st_mtime < source.stat().st_mtime:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        toolchain.run(["go", "build", "-trimpath", "-o", str(out), "."], cwd=RELAY_GO)
+    return out
+
+
+def _solver(conn: Connection, memory_mb: int, cpu: int | None, inherited: list[int]) -> None:
+    """A forked solver process: without the relay's ends of the pipes (its own included), so it
+    sees its pipe close when the relay exits, then the pool's worker loop."""
+    for fd in inherited:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _worker_main(conn, solve_task, memory_mb, cpu)
+
+
+def _compiled(config: PipelineConfig, host: str, port: int) -> NoReturn:
+    """Start the pool's solver processes (``_worker_main`` with the real solvers, forked from
+    here so they stay this process's children), pickle each benchmark request's call, then
+    become the Go relay over their pipes."""
+    binary = relay_binary()
+    solver = config.solver
+    cpus = sorted(os.sched_getaffinity(0)) if solver.cpu_affinity == "spread" else None
+    pinned: list[int] = []
+    ctx = multiprocessing.get_context("fork")
+    pipes: list[Connection] = []  # kept: a Connection closes its pipe when collected
+    for _ in range(solver.pool_size):
+        cpu = next_cpu(cpus, pinned) if cpus else None
+        if cpu is not None:
+            pinned.append(cpu)
+        parent, child = ctx.Pipe(duplex=True)
+        inherited = [p.fileno() for p in (*pipes, parent)]
+        ctx.Process(target=_solver, args=(child, solver.memory_mb, cpu, inherited), daemon=True).start()
+        child.close()
+        said = parent.recv()
+        if said != "ready":
+            raise SystemExit(f"a solver process did not start: {said}")
+        os.set_inheritable(parent.fileno(), True)
+        pipes.append(parent)
+    calls: dict[str, str] = {}
+    for kind, content in PROBLEMS.items():
+        task = extract_formal(content)
+        assert task is not None
+        call = frame(call_bytes(task, applicable_backends(task)[0], solver.timeout_ms))
+        calls[body(kind)] = base64.b64encode(call).decode()
+    spec = {
+        "address": f"{host}:{port}",
+        "per_process": 1 + solver.prefetch,
+        "fds": [p.fileno() for p in pipes],
+        "calls": calls,
+    }
+    path = Path(tempfile.mkdtemp()) / "relay.json"
+    path.write_text(json.dumps(spec))
+    os.execv(binary, [str(binary), str(path)])
 
 
 async def _serve(mode: str, config: PipelineConfig, host: str, port: int) -> None:
-    answer, ready = await MODES[mode](config)
+    answer, ready = await PYTHON_MODES[mode](config)
     server = await asyncio.get_running_loop().create_server(lambda: BareHttp(answer, ready), host, port)
     async with server:
         await server.serve_forever()
@@ -130,14 +210,17 @@ async def _serve(mode: str, config: PipelineConfig, host: str, port: int) -> Non
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=list(MODES))
+    parser.add_argument("mode", choices=MODES)
     parser.add_argument("command", choices=["serve"])
     parser.add_argument("--config", required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1, choices=[1], help="one process only")
     args = parser.parse_args(argv)
-    uvloop.run(_serve(args.mode, load_config(args.config), args.host, args.port))
+    config = load_config(args.config)
+    if args.mode == "compiled":
+        _compiled(config, args.host, args.port)
+    uvloop.run(_serve(args.mode, config, args.host, args.port))
     return 0
 
 

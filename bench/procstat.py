@@ -42,17 +42,27 @@ def steal_share(before: tuple[int, int]) -> float:
     return round((steal - before[0]) / max(1, total - before[1]), 3)
 
 
+def descendants(root: int, table: dict[int, tuple[str, int, float]] | None = None) -> set[int]:
+    """The processes (now, or in ``table``) that ``root`` started, or their children, and so on."""
+    table = processes() if table is None else table
+    found: set[int] = set()
+    for pid in table:
+        ancestor = table[pid][1]
+        while ancestor not in (root, 0, 1) and ancestor in table:
+            ancestor = table[ancestor][1]
+        if ancestor == root and pid != root:
+            found.add(pid)
+    return found
+
+
 def tree_cpu(root: int) -> dict[str, float]:
     """CPU seconds so far of ``root`` ("server") and of all its descendants ("solvers")."""
     table = processes()
-    out = {"server": 0.0, "solvers": 0.0}
-    for pid, (_, _, cpu) in table.items():
-        ancestor = pid
-        while ancestor not in (root, 0, 1) and ancestor in table:
-            ancestor = table[ancestor][1]
-        if ancestor == root:
-            out["server" if pid == root else "solvers"] += cpu
-    return out
+    below = descendants(root, table)
+    return {
+        "server": table[root][2] if root in table else 0.0,
+        "solvers": sum(table[pid][2] for pid in below),
+    }
 
 
 def cpu_by_name(prefixes: tuple[str, ...], extra: dict[str, int]) -> dict[str, float]:

@@ -26,7 +26,8 @@ import statistics
 import sys
 from typing import Any
 
-from bench.runtime_tier1 import PROBLEMS, max_rate, open_loop, start_runtime, with_cpu
+from bench.problems import PROBLEMS
+from bench.runtime_tier1 import max_rate, open_loop, start_runtime, with_cpu
 from e2e import processes
 from evolved_runtime.solvers.backends import Backend, SolveOutcome, solve_task
 from evolved_runtime.symil.formal import FormalTask

@@ -21,7 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.runtime_tier1 import baseline_path, body, run_wrk, start_runtime
+from bench.problems import body
+from bench.runtime_tier1 import baseline_path, run_wrk, start_runtime
 from e2e.paths import cache_dir
 
 COUNTING = """

@@ -49,20 +49,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.floor_servers import MODES as FLOOR_MODES
+from bench.problems import PROBLEMS, body
 from bench.procstat import steal_counters, steal_share, tree_cpu
 from e2e import processes, toolchain
 from e2e.kube import wait_for
 from e2e.paths import cache_dir
-
-SMT = """(declare-const x Int)
-(assert (= (+ (* 3 x) 5) 20))
-(check-sat)
-(get-model)"""
-ASP = """node(1..4). edge(1,2). edge(2,3). edge(3,4). edge(4,1).
-col(r). col(g). col(b).
-1 { color(N,C) : col(C) } 1 :- node(N).
-:- edge(A,B), color(A,C), color(B,C)."""
-PROBLEMS = {"z3": f"```smt2\n{SMT}\n```", "clingo": f"```asp\n{ASP}\n```"}
 
 
 def _in_process_worker(kind: str, seconds: float, out: Any) -> None:
@@ -98,10 +89,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def body(kind: str) -> str:
-    return json.dumps({"model": "bench", "messages": [{"role": "user", "content": PROBLEMS[kind]}]})
 
 
 @functools.cache

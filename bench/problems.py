@@ -1,0 +1,24 @@
+"""The Tier 1 benchmark's two problems and the chat request that carries each.
+
+A small integer linear equation in SMT-LIB 2 (Z3, model read back) and 3-colouring a 4-cycle in
+ASP (Clingo, all models), each sent as fenced formal input.
+"""
+
+from __future__ import annotations
+
+import json
+
+SMT = """(declare-const x Int)
+(assert (= (+ (* 3 x) 5) 20))
+(check-sat)
+(get-model)"""
+ASP = """node(1..4). edge(1,2). edge(2,3). edge(3,4). edge(4,1).
+col(r). col(g). col(b).
+1 { color(N,C) : col(C) } 1 :- node(N).
+:- edge(A,B), color(A,C), color(B,C)."""
+PROBLEMS = {"z3": f"```smt2\n{SMT}\n```", "clingo": f"```asp\n{ASP}\n```"}
+
+
+def body(kind: str) -> str:
+    """The chat request (JSON) that asks problem ``kind``."""
+    return json.dumps({"model": "bench", "messages": [{"role": "user", "content": PROBLEMS[kind]}]})

@@ -1,0 +1,3 @@
+module evolved-pipelines/bench/relay_go
+
+go 1.22
