@@ -43,17 +43,17 @@ import orjson
 import uvloop
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE
 
-from bench.problems import PROBLEMS, body
+from bench.problems import PROBLEMS, body, formal_call
 from e2e import toolchain
 from e2e.paths import cache_dir
 from evolved_runtime.api import chat
 from evolved_runtime.app import _start, new_state
 from evolved_runtime.config import PipelineConfig, load_config
-from evolved_runtime.solvers.backends import Backend, applicable_backends, solve_task
+from evolved_runtime.solvers.backends import Backend, solve_task
 from evolved_runtime.solvers.frames import frame
 from evolved_runtime.solvers.pool import _worker_main, next_cpu
 from evolved_runtime.solvers.wire import call_bytes
-from evolved_runtime.symil.formal import FormalTask, extract_formal
+from evolved_runtime.symil.formal import FormalTask
 
 FIXED = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}"
 NOT_READY = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n"
@@ -110,9 +110,7 @@ async def _relay(config: PipelineConfig) -> tuple[Answer, Callable[[], bool]]:
 
     async def answer(body: bytes) -> bytes:
         if body not in tasks:
-            task = extract_formal(orjson.loads(body)["messages"][-1]["content"])
-            assert task is not None, "the relay answers formal input only"
-            tasks[body] = (task, applicable_backends(task)[0])
+            tasks[body] = formal_call(orjson.loads(body)["messages"][-1]["content"])
         await pool.solve(*tasks[body])
         return FIXED
 
@@ -186,9 +184,7 @@ def _compiled(config: PipelineConfig, host: str, port: int) -> NoReturn:
         pipes.append(parent)
     calls: dict[str, str] = {}
     for kind, content in PROBLEMS.items():
-        task = extract_formal(content)
-        assert task is not None
-        call = frame(call_bytes(task, applicable_backends(task)[0], solver.timeout_ms))
+        call = frame(call_bytes(*formal_call(content), solver.timeout_ms))
         calls[body(kind)] = base64.b64encode(call).decode()
     spec = {
         "address": f"{host}:{port}",

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 
+from evolved_runtime.solvers.backends import Backend, applicable_backends
+from evolved_runtime.symil.formal import FormalTask, extract_formal
+
 SMT = """(declare-const x Int)
 (assert (= (+ (* 3 x) 5) 20))
 (check-sat)
@@ -22,3 +25,12 @@ PROBLEMS = {"z3": f"```smt2\n{SMT}\n```", "clingo": f"```asp\n{ASP}\n```"}
 def body(kind: str) -> str:
     """The chat request (JSON) that asks problem ``kind``."""
     return json.dumps({"model": "bench", "messages": [{"role": "user", "content": PROBLEMS[kind]}]})
+
+
+def formal_call(content: str) -> tuple[FormalTask, Backend]:
+    """The formal task in a message's content and the solver a Tier 1 request gives it (the first
+    that applies)."""
+    task = extract_formal(content)
+    if task is None:
+        raise ValueError("the benchmark's servers answer formal input only")
+    return task, applicable_backends(task)[0]

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.floor_servers import MODES as FLOOR_MODES
-from bench.problems import PROBLEMS, body
+from bench.problems import PROBLEMS, body, formal_call
 from bench.procstat import steal_counters, steal_share, tree_cpu
 from e2e import processes, toolchain
 from e2e.kube import wait_for
@@ -57,12 +57,9 @@ from e2e.paths import cache_dir
 
 
 def _in_process_worker(kind: str, seconds: float, out: Any) -> None:
-    from evolved_runtime.solvers.backends import Backend, solve_task
-    from evolved_runtime.symil.formal import extract_formal
+    from evolved_runtime.solvers.backends import solve_task
 
-    task = extract_formal(PROBLEMS[kind])
-    assert task is not None
-    backend: Backend = "z3" if kind == "z3" else "clingo"
+    task, backend = formal_call(PROBLEMS[kind])
     count = 0
     cpu = time.process_time()
     deadline = time.perf_counter() + seconds
@@ -292,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--floors", action="store_true",
         help="also measure, per configuration, the servers of bench.floor_servers (a bare relay over the same "
-             "pool, and the chat handler without uvicorn)",
+             "pool, the chat handler without uvicorn, and a relay in Go)",
     )  # fmt: skip
     parser.add_argument("--output", default=str(cache_dir() / "bench-runtime.json"))
     args = parser.parse_args(argv)

@@ -606,6 +606,5 @@ def not_started(code: int | None, memory_mb: int, said: str | None = None) -> st
     return (
         f"a solver process did not start ({how}) under its address-space limit of {memory_mb} MB "
         f"(solver.memory_mb, spec.solver.memoryMB): a process holds about {SOLVER_PROCESS_MB} MB once Z3 and Clingo "
-        "are loaded, "
-        "so a limit close to that can be too small; otherwise the runtime's log shows the process's error"
+        "are loaded, so a limit close to that can be too small; otherwise the runtime's log shows the process's error"
     )
