@@ -7,8 +7,14 @@ folders, etcd's server at sibling folders), so each is built inside a small wrap
 requires it and replaces each of those modules with its published version. The list of
 replacements is generated from the module's own go.mod, never typed by hand.
 
-Run ``python -m e2e.toolchain`` to build everything (a no-op when cached); it prints progress
-and the binary directory as its last line.
+The Gateway API data plane of the tests comes the same way: Traefik is built inside a writable
+copy of its own module (its go.mod replaces a module with a local folder, so neither
+``go install`` nor a wrapper can build it), and the standard Gateway API CRDs are copied out of
+the ``sigs.k8s.io/gateway-api`` module.
+
+Run ``python -m e2e.toolchain`` to build everything (a no-op when cached), or name targets
+(``python -m e2e.toolchain traefik gateway-api``); it prints progress and the binary directory
+as its last line.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ ETCD_VERSION = "v3.6.16"
 KWOK_VERSION = "v0.8.0"
 HELM_VERSION = "v3.19.5"
 VEGETA_VERSION = "v12.13.0"  # open-loop HTTP load at a fixed rate, for the runtime benchmark
+TRAEFIK_VERSION = "v3.6.12"  # v3.7.x: some of its dependencies are not served by the module proxy here
+GATEWAY_API_VERSION = "v1.4.0"  # the version Traefik v3.6.12 is built with (its go.mod)
 
 _REPLACE_RE = re.compile(r"^\s*(\S+)\s*=>\s*(\.\.?/\S*)\s*$")
 
@@ -58,6 +66,32 @@ class Installed:
     bench_only: bool = False  # built on demand by a benchmark, not by `make test`
 
 
+@dataclass(frozen=True)
+class InModule:
+    """A module built inside a writable copy of itself (its go.mod replaces modules with folders)."""
+
+    name: str
+    module: str
+    version: str
+    packages: dict[str, str]  # binary name -> package path relative to the module root ("./cmd/x")
+    ldflags: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Files:
+    """Files copied out of a module (YAML manifests), cached like binaries."""
+
+    name: str
+    module: str
+    version: str
+    folder: str  # inside the module
+    pattern: str  # glob of the files to copy from that folder
+    packages: dict[str, str] = field(default_factory=dict)  # none: nothing is compiled
+
+
+Target = Wrapped | Installed | InModule | Files
+
+
 def _k8s_ldflags(version: str) -> tuple[str, ...]:
     major, minor = version.lstrip("v").split(".")[:2]
     prefix = "k8s.io/component-base/version"
@@ -72,7 +106,7 @@ def _k8s_ldflags(version: str) -> tuple[str, ...]:
     )
 
 
-def targets() -> list[Wrapped | Installed]:
+def targets() -> list[Target]:
     kube_staging = "v0." + KUBERNETES_VERSION.split(".", 1)[1]
     return [
         Wrapped(
@@ -117,10 +151,24 @@ def targets() -> list[Wrapped | Installed]:
             ldflags=(f"-X main.Version={VEGETA_VERSION}", "-s -w"),
             bench_only=True,
         ),
+        InModule(
+            name="traefik",
+            module="github.com/traefik/traefik/v3",
+            version=TRAEFIK_VERSION,
+            packages={"traefik": "./cmd/traefik"},
+            ldflags=(f"-X github.com/traefik/traefik/v3/pkg/version.Version={TRAEFIK_VERSION}", "-s -w"),
+        ),
+        Files(
+            name="gateway-api",
+            module="sigs.k8s.io/gateway-api",
+            version=GATEWAY_API_VERSION,
+            folder="config/crd/standard",
+            pattern="*.yaml",
+        ),
     ]
 
 
-def test_targets() -> list[Wrapped | Installed]:
+def test_targets() -> list[Target]:
     """What `make test` needs (the benchmark's own tools are built when a benchmark asks)."""
     return [t for t in targets() if not (isinstance(t, Installed) and t.bench_only)]
 
@@ -191,13 +239,18 @@ def target_dir(name: str, version: str) -> Path:
     return bin_dir() / f"{name}-{version}"
 
 
-def is_built(target: Wrapped | Installed) -> bool:
+def is_built(target: Target) -> bool:
     out = target_dir(target.name, target.version)
     return all((out / binary).is_file() for binary in target.packages) and (out / ".complete").exists()
 
 
+def _download(module: str, version: str, cwd: Path) -> Path:
+    """The module's folder in Go's module cache (read-only), downloaded when missing."""
+    info = json.loads(run(["go", "mod", "download", "-json", f"{module}@{version}"], cwd=cwd))
+    return Path(info["Dir"])
+
+
 def build_wrapped(target: Wrapped) -> None:
-    out = target_dir(target.name, target.version)
     work = cache_dir() / "build" / f"{target.name}-{target.version}"
     work.mkdir(parents=True, exist_ok=True)
     log(f"{target.name} {target.version}: fetching module metadata")
@@ -207,13 +260,19 @@ def build_wrapped(target: Wrapped) -> None:
     (work / "main.go").write_text("package main\n\nfunc main() {}\n")
     log(f"{target.name}: resolving dependencies ({len(local_replacements(gomod_text))} replaced modules)")
     run(["go", "get", *(f"{pkg}@{target.version}" for pkg in [target.module])], cwd=work)
+    _go_build(target, work, "several minutes on 2 cores when cold")
+
+
+def _go_build(target: Wrapped | InModule, cwd: Path, cold: str) -> None:
+    """``go build`` each of the target's packages in ``cwd`` into its binary folder; mark it complete."""
+    out = target_dir(target.name, target.version)
     out.mkdir(parents=True, exist_ok=True)
     for binary, package in target.packages.items():
         started = time.monotonic()
-        log(f"{target.name}: compiling {binary} (several minutes on 2 cores when cold)")
+        log(f"{target.name}: compiling {binary} ({cold})")
         run(
             ["go", "build", "-trimpath", "-ldflags", " ".join(target.ldflags), "-o", str(out / binary), package],
-            cwd=work,
+            cwd=cwd,
         )
         log(f"{target.name}: {binary} built in {time.monotonic() - started:.0f}s")
     (out / ".complete").write_text(target.version + "\n")
@@ -239,6 +298,44 @@ def build_installed(target: Installed) -> None:
     (out / ".complete").write_text(target.version + "\n")
 
 
+def build_in_module(target: InModule) -> None:
+    work = cache_dir() / "build" / f"{target.name}-{target.version}"
+    work.mkdir(parents=True, exist_ok=True)
+    log(f"{target.name} {target.version}: downloading the module")
+    source = _download(target.module, target.version, work)
+    tree = work / "src"
+    if not (tree / ".copied").exists():  # Go's module cache is read-only: build in a writable copy
+        shutil.rmtree(tree, ignore_errors=True)
+        shutil.copytree(source, tree)
+        subprocess.run(["chmod", "-R", "u+w", str(tree)], check=True)
+        (tree / ".copied").write_text(target.version + "\n")
+    _go_build(target, tree, "about 6 minutes on 2 cores when cold")
+
+
+def copy_files(target: Files) -> None:
+    out = target_dir(target.name, target.version)
+    work = cache_dir() / "build" / f"{target.name}-{target.version}"
+    work.mkdir(parents=True, exist_ok=True)
+    log(f"{target.name} {target.version}: downloading the module")
+    folder = _download(target.module, target.version, work) / target.folder
+    found = sorted(folder.glob(target.pattern))
+    if not found:
+        raise SystemExit(f"{target.module}@{target.version} has no {target.folder}/{target.pattern}")
+    out.mkdir(parents=True, exist_ok=True)
+    for path in found:
+        shutil.copyfile(path, out / path.name)
+    log(f"{target.name}: copied {len(found)} files from {target.folder} to {out}")
+    (out / ".complete").write_text(target.version + "\n")
+
+
+def files(name: str) -> list[Path]:
+    """The cached files of a Files target (e.g. the Gateway API CRDs), sorted by name."""
+    for target in targets():
+        if isinstance(target, Files) and target.name == name:
+            return sorted(target_dir(target.name, target.version).glob(target.pattern))
+    raise KeyError(name)
+
+
 def binary(name: str) -> Path:
     """The path of a built binary, by its command name."""
     for target in targets():
@@ -250,12 +347,19 @@ def binary(name: str) -> Path:
 def ensure(names: list[str] | None = None) -> Path:
     if shutil.which("go") is None:
         raise SystemExit("go is not on PATH: install Go 1.24 or newer to build the control plane")
+    unknown = sorted(set(names or []) - {t.name for t in targets()})
+    if unknown:
+        raise SystemExit(f"unknown target(s) {', '.join(unknown)}: choose from {', '.join(t.name for t in targets())}")
     for target in [t for t in targets() if t.name in names] if names else test_targets():
         if is_built(target):
             log(f"{target.name} {target.version}: cached in {target_dir(target.name, target.version)}")
             continue
         if isinstance(target, Wrapped):
             build_wrapped(target)
+        elif isinstance(target, InModule):
+            build_in_module(target)
+        elif isinstance(target, Files):
+            copy_files(target)
         else:
             build_installed(target)
     return bin_dir()
@@ -263,7 +367,7 @@ def ensure(names: list[str] | None = None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("only", nargs="*", help="build only these (kubernetes, etcd, kwok, helm)")
+    parser.add_argument("only", nargs="*", help="build only these (" + ", ".join(t.name for t in targets()) + ")")
     args = parser.parse_args(argv)
     started = time.monotonic()
     path = ensure(args.only or None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from e2e import toolchain
 
 
@@ -15,3 +17,16 @@ def test_the_benchmark_load_generator_has_a_pinned_cached_path() -> None:
     path = toolchain.binary("vegeta")
     assert toolchain.VEGETA_VERSION in str(path)
     assert path.name == "vegeta"
+
+
+def test_make_test_builds_the_gateway_data_plane_pinned_together() -> None:
+    names = {target.name for target in toolchain.test_targets()}
+    assert {"traefik", "gateway-api"} <= names
+    traefik = toolchain.binary("traefik")
+    assert toolchain.TRAEFIK_VERSION in str(traefik)
+    assert traefik.name == "traefik"
+
+
+def test_an_unknown_target_is_refused_with_the_names_to_choose_from() -> None:
+    with pytest.raises(SystemExit, match=r"unknown target\(s\) trafik: choose from .*traefik, gateway-api"):
+        toolchain.ensure(["trafik"])
