@@ -14,11 +14,15 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from evolved_runtime.english import arithmetic, logic
+from evolved_runtime.english import arithmetic, parity, statements
 from evolved_runtime.english.arithmetic import ParseError
+from evolved_runtime.english.inflection import join_labels, strip_titles
+from evolved_runtime.english.modals import modals
+from evolved_runtime.english.properties import Context
+from evolved_runtime.english.soundness import check_connected, obligation_axioms
 from evolved_runtime.english.words import RESERVED, is_plural, words_to_numbers
 from evolved_runtime.symil.analysis import SymILError
-from evolved_runtime.symil.models import Atom, Compare, Formula, Not, NumType, Problem
+from evolved_runtime.symil.models import Atom, Compare, Formula, Not, NumType, Problem, Wording
 
 _CONCLUSION = re.compile(
     r"^(?:therefore|so|thus|hence|consequently|it follows that|conclusion:?|we conclude that)\b,?\s*(?:that\s+)?"
@@ -47,10 +51,18 @@ _SOLVE = re.compile(
 
 @dataclass
 class _Draft:
+    context: Context
     premises: list[Formula] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
     conclusion: Formula | None = None
+    asked: str | None = None
     asks_model: bool = False
     integers: set[str] = field(default_factory=set)
+    helpers: parity.Helpers = field(default_factory=parity.Helpers)
+
+    def add(self, formula: Formula, source: str) -> None:
+        self.premises.append(formula)
+        self.sources.append(source)
 
 
 def parse(text: str, level: int = 1) -> Problem | None:
@@ -67,6 +79,7 @@ def sentences(text: str) -> list[tuple[str, bool]]:
     text = text.replace("\u2264", "<=").replace("\u2265", ">=").replace("\u2260", "!=").replace("\u2212", "-")
     text = re.sub(r"[\u2018\u2019`]", "'", text)
     text = re.sub(r"```.*?```", " ", text, flags=re.DOTALL)
+    text = re.sub(r"\b(Mr|Mrs|Ms|Dr|Prof|St)\.(?=\s+[A-Z])", r"\1", text)  # "Ms. Johnson" is one name
     out: list[tuple[str, bool]] = []
     for chunk in re.split(r"(?<=[?!])\s*|(?<!\d)\.(?!\d)|\.(?=\s|$)|\n+|;", text):
         if chunk is None:
@@ -80,13 +93,15 @@ def sentences(text: str) -> list[tuple[str, bool]]:
 
 
 def _normalise(sentence: str, relaxed: bool) -> str:
-    text = sentence.lower()
+    text = strip_titles(join_labels(sentence)).lower()
+    text = text.replace("it's ", "it is ")
     text = re.sub(r"^\s*(?:\d+[.)]|[-*\u2022])\s+", "", text)
     text = text.replace("can't", "can not").replace("cannot", "can not").replace("won't", "will not")
     text = re.sub(r"n't\b", " not", text)
     text = re.sub(r"\s*,\s*", ", ", text)
     text = re.sub(r"[\"!]", "", text)
     text = re.sub(r"\s+", " ", text).strip()
+    text = modals(text)
     if relaxed:
         text = _FILLER.sub("", text)
         text = words_to_numbers(text)
@@ -98,24 +113,25 @@ def _draft(text: str, relaxed: bool) -> _Draft | None:
     parts = sentences(text)
     if not parts:
         return None
-    normalised = [(_normalise(s, relaxed), q) for s, q in parts]
-    context = logic.Context(_names(t for t, _ in normalised))
-    draft = _Draft()
-    for sentence, is_question in normalised:
+    normalised = [(_normalise(s, relaxed), q, s) for s, q in parts]
+    draft = _Draft(Context(_names(t for t, _, _ in normalised)))
+    for sentence, is_question, source in normalised:
         if not sentence:
             continue
         if is_question:
-            _question(sentence, draft, context, relaxed)
+            _question(sentence, draft, relaxed)
+            draft.asked = source
             continue
         match = _CONCLUSION.match(sentence)
         if match:
-            _set_conclusion(draft, _claim(sentence[match.end() :], context))
+            _set_conclusion(draft, _claim(sentence[match.end() :], draft, conclusion=True))
+            draft.asked = source
             continue
         solve = _SOLVE.fullmatch(sentence)
         if solve:
             if solve.group(1) == "integer" or re.match(r"find (?:an? )?(?:integers?|whole)", sentence):
                 draft.integers.update(re.findall(r"\b[a-z]\b", sentence[: solve.start(2)]))
-            _add_constraints(draft, solve.group(2))
+            _add_constraints(draft, solve.group(2), source)
             draft.asks_model = True
             continue
         integers = arithmetic.declared_integers(sentence)
@@ -125,33 +141,38 @@ def _draft(text: str, relaxed: bool) -> _Draft | None:
         if relaxed and (_CONSISTENCY.fullmatch(sentence) or re.fullmatch(r"solve (?:it|this|for \w+)", sentence)):
             draft.asks_model = True
             continue
-        draft.premises.append(_claim(sentence, context))
+        draft.add(_claim(sentence, draft), source)
     if (draft.conclusion is None) == (not draft.asks_model):
         return None  # nothing asked, or both a conclusion and a request for a model
     if draft.conclusion is not None and not draft.premises:
         return None  # a bare question asks for world knowledge, not for what follows
+    if draft.helpers.integers and re.search(r"\d\.\d", text):
+        raise ParseError("even/odd/divisible with non-integer numbers")
     return draft
+
+
+_MODALS = ("can", "may", "must")
 
 
 def _names(texts: Iterable[str]) -> set[str]:
     """Words used as singular subjects ("tom is", "can tom"): individuals, not classes."""
     names: set[str] = set()
     for text in texts:
-        for match in re.finditer(r"(?:^|, )([a-z][a-z0-9_]*) (is|was|can|does)\b", text):
+        for match in re.finditer(r"(?:^|, )([a-z][a-z0-9_]*) (is|was|can|does|may|must|has|did)\b", text):
             word = match.group(1)
-            if (word not in RESERVED or len(word) == 1) and (match.group(2) != "can" or not is_plural(word)):
+            if (word not in RESERVED or len(word) == 1) and (match.group(2) not in _MODALS or not is_plural(word)):
                 names.add(word)
-        for match in re.finditer(r"^(is|can|does) ([a-z][a-z0-9_]*) ", text):
-            if match.group(1) != "can" or not is_plural(match.group(2)):
+        for match in re.finditer(r"^(is|can|does|may|must|did|was) ([a-z][a-z0-9_]*) ", text):
+            if match.group(1) not in _MODALS or not is_plural(match.group(2)):
                 names.add(match.group(2))
     return names
 
 
-def _question(sentence: str, draft: _Draft, context: logic.Context, relaxed: bool) -> None:
+def _question(sentence: str, draft: _Draft, relaxed: bool) -> None:
     if relaxed:
         match = _RELAXED_CONCLUSION.match(sentence)
         if match:
-            _set_conclusion(draft, _claim(sentence[match.end() :], context))
+            _set_conclusion(draft, _claim(sentence[match.end() :], draft, conclusion=True))
             return
     if _CONSISTENCY.fullmatch(sentence):
         draft.asks_model = True
@@ -160,21 +181,26 @@ def _question(sentence: str, draft: _Draft, context: logic.Context, relaxed: boo
     if solve:
         if solve.group(1) == "integer":
             draft.integers.update(re.findall(r"\b[a-z]\b", sentence[: solve.start(2)]))
-        _add_constraints(draft, solve.group(2))
+        _add_constraints(draft, solve.group(2), sentence)
         draft.asks_model = True
         return
     value = _VALUE_QUESTION.fullmatch(sentence)
     if value and re.fullmatch(r"[a-z][a-z0-9_]*(?:(?:,| and|, and) [a-z][a-z0-9_]*)*", value.group(1)):
         draft.asks_model = True
         return
-    _set_conclusion(draft, _question_claim(sentence, context))
+    _set_conclusion(draft, _question_claim(sentence, draft))
 
 
-def _question_claim(sentence: str, context: logic.Context) -> Formula:
+def _question_claim(sentence: str, draft: _Draft) -> Formula:
+    match = re.fullmatch(r"is (.+)", sentence)
+    if match:
+        claim = parity.conclusion(match.group(1).replace(" ", " is ", 1), draft.helpers)
+        if claim is not None:
+            return claim
     numeric = _numeric_question(sentence)
     if numeric is not None:
         return numeric
-    claim = logic.question(sentence, context)
+    claim = statements.question(sentence, draft.context)
     if claim is None:
         raise ParseError(f"question not in the grammar: {sentence!r}")
     return claim
@@ -208,14 +234,17 @@ def _looks_numeric(text: str) -> bool:
     return bool(_NUMERIC_WORDS.search(text) or arithmetic.OPERATOR_WORDS.search(text))
 
 
-def _claim(sentence: str, context: logic.Context) -> Formula:
+def _claim(sentence: str, draft: _Draft, conclusion: bool = False) -> Formula:
+    numbers = parity.conclusion(sentence, draft.helpers) if conclusion else parity.premise(sentence, draft.helpers)
+    if numbers is not None:
+        return numbers
     if _looks_numeric(sentence):
         try:
             return arithmetic.parse_worded_comparison(sentence)
         except ParseError:
             if re.search(r"[<>=]|(?<![a-z_])\d", sentence):
                 raise
-    return logic.statement(sentence, context)
+    return statements.statement(sentence, draft.context)
 
 
 def _set_conclusion(draft: _Draft, claim: Formula) -> None:
@@ -224,15 +253,16 @@ def _set_conclusion(draft: _Draft, claim: Formula) -> None:
     draft.conclusion = claim
 
 
-def _add_constraints(draft: _Draft, text: str) -> None:
+def _add_constraints(draft: _Draft, text: str, source: str) -> None:
     for part in re.split(r",\s*(?:and\s+)?|\s+and\s+", text):
         part = part.strip()
         if part:
-            draft.premises.append(arithmetic.parse_relation_chain(part))
+            draft.add(arithmetic.parse_relation_chain(part), source)
 
 
 def _problem(draft: _Draft) -> Problem:
     premises = list(draft.premises)
+    sources = list(draft.sources)
     domain = "open"
     on_facts = {tuple(p.args) for p in premises if isinstance(p, Atom) and p.pred == "on" and len(p.args) == 2}
     constants: list[str] = []
@@ -241,15 +271,42 @@ def _problem(draft: _Draft) -> Problem:
         probe = Problem(premises=premises, conclusion=draft.conclusion)
         constants = probe.symbols.constants
         domain = "closed"
-        premises += [
-            Not(arg=Atom(pred="on", args=[a, b])) for a in constants for b in constants if (a, b) not in on_facts
-        ]
+        absent = [Not(arg=Atom(pred="on", args=[a, b])) for a in constants for b in constants if (a, b) not in on_facts]
+        premises += absent
+        sources += [""] * len(absent)
+    axioms = obligation_axioms(premises, draft.conclusion)
+    premises += axioms
+    sources += [""] * len(axioms)
+    integers = draft.integers | draft.helpers.integers
     variables: dict[str, NumType] = {}
     probe = Problem(premises=premises, conclusion=draft.conclusion, domain=domain, constants=constants)
     for name in probe.symbols.variables:
-        variables[name] = "int" if name in draft.integers else "real"
+        variables[name] = "int" if name in integers else "real"
     if draft.asks_model and not probe.symbols.variables and not any(not isinstance(p, Compare) for p in premises):
         raise ParseError("nothing to solve")
-    return Problem(
-        premises=premises, conclusion=draft.conclusion, domain=domain, constants=constants, variables=variables
+    check_connected(probe, ignore=draft.helpers.aux)
+    context = draft.context
+    wording = Wording(
+        premises=sources,
+        conclusion=draft.asked,
+        phrases={k: v for k, v in context.phrases.items() if k in probe.symbols.predicates},
+        names={k: _spelling(k, v, sources) for k, v in context.spelling.items() if k in probe.symbols.constants},
     )
+    return Problem(
+        premises=premises,
+        conclusion=draft.conclusion,
+        domain=domain,
+        constants=constants,
+        variables=variables,
+        wording=wording,
+    )
+
+
+def _spelling(name: str, said: str, sources: list[str]) -> str:
+    """How the text wrote a name ("Michael", "door C"); the lower-case form when it is not found."""
+    pattern = r"\b" + r"[ _]".join(re.escape(part) for part in said.split("_")) + r"\b"
+    for source in sources:
+        match = re.search(pattern, source, flags=re.IGNORECASE)
+        if match:
+            return match.group(0)
+    return said

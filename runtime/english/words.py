@@ -125,6 +125,16 @@ RESERVED = frozenset(
     ]
 )
 
+_UNMODELLED_WORDS = """most many few several majority minority usually often sometimes rarely seldom never hardly barely scarcely
+    probably possibly perhaps maybe likely unlikely might may could would should ought almost nearly mostly
+    generally typically normally except unless but although though because since until without while
+    whenever before after yet still already again only just even also too either neither nor anymore
+    longer formerly previously once sometime i me we us you he she him they them mine ours
+    yours theirs hers this these those who whom whose what which where why how"""
+UNMODELLED = frozenset(_UNMODELLED_WORDS.split())
+"""Words that change a sentence's meaning in ways the grammar does not model: a noun or verb phrase
+holding one makes the sentence untranslatable, instead of becoming part of a predicate's name."""
+
 
 def singular(word: str) -> str:
     """Singular noun / base verb form: cats -> cat, flies -> fly, boxes -> box, men -> man."""

@@ -1,4 +1,9 @@
-"""Human answer text for a verdict; the first word is always the verdict."""
+"""Human answer text for a verdict; the first word is always the verdict.
+
+When the problem carries its ``wording`` (the controlled-English translation fills it), a verdict
+also quotes the premises it rests on, as the user wrote them, and NOT_VALID describes the
+counter-model in words ("Michael is a professional athlete and does not train daily").
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,30 @@ from typing import Any
 from evolved_runtime.symil.analysis import FLIPPED, comparison, format_fraction
 from evolved_runtime.symil.formal import AspTask, FormalTask
 from evolved_runtime.symil.models import And, Compare, Problem, Relation, Verdict
+from evolved_runtime.symil.wording import counter_model_in_words, premises_used
 
 MAX_LISTED = 12
 
 
 def explain(task: FormalTask, verdict: Verdict, model: dict[str, Any] | None) -> str:
     model = model or {}
+    worded = isinstance(task, Problem) and task.wording is not None and task.conclusion is not None
     if verdict == "VALID":
         text = "VALID: the conclusion follows from the premises."
         if model.get("_premises_inconsistent"):
             text += " (Vacuously: the premises contradict each other.)"
+        if worded:
+            assert isinstance(task, Problem)
+            text += _used(task, everything=bool(model.get("_premises_inconsistent")))
         return text
     if verdict == "NOT_VALID":
         text = "NOT_VALID: the conclusion does not follow from the premises."
         if model.get("_refuted"):
-            return text + " In fact the premises imply that it is false."
+            text += " In fact the premises imply that it is false."
+            return text + _used(task, everything=False) if worded and isinstance(task, Problem) else text
+        if worded and isinstance(task, Problem):
+            words = counter_model_in_words(task, model)
+            return text + (f" Counterexample: {words}." if words else "") + _used(task, everything=False)
         shown = _assignments(model)
         return text + (f" Counterexample: {shown}." if shown else "")
     if verdict == "SAT":
@@ -32,6 +46,13 @@ def explain(task: FormalTask, verdict: Verdict, model: dict[str, Any] | None) ->
             return "UNSAT: the program has no answer set."
         return "UNSAT: the constraints have no solution."
     return "UNKNOWN: the solvers could not decide this within their limits."
+
+
+def _used(task: Problem, everything: bool) -> str:
+    quoted = premises_used(task, everything)
+    if not quoted:
+        return ""
+    return " Premises used: " + " ".join(f"\u201c{q}.\u201d" for q in quoted)
 
 
 def _assignments(model: dict[str, Any]) -> str:

@@ -103,6 +103,28 @@ Formula = Annotated[
 ]
 
 
+class Phrase(_Node):
+    """A property in words, said of an individual: ``yes`` 'is a man', ``no`` 'is not a man'."""
+
+    yes: str
+    no: str
+
+
+class Wording(_Node):
+    """How the question was put in words, for the answer text only (the solvers ignore it)."""
+
+    premises: list[str] = Field(
+        default_factory=list,
+        description="The sentence each premise came from, in premise order (empty for a premise the "
+        "translation added, such as the absent 'on' facts of a scene).",
+    )
+    conclusion: str | None = Field(default=None, description="The sentence the conclusion came from.")
+    phrases: dict[Name, Phrase] = Field(
+        default_factory=dict, description="How to say a predicate of an individual ('is a man', 'trains daily')."
+    )
+    names: dict[Name, str] = Field(default_factory=dict, description="How the text spells a constant ('Michael').")
+
+
 class Problem(_Node):
     """A SymIL problem: premises, an optional conclusion, and the symbols they use."""
 
@@ -117,6 +139,7 @@ class Problem(_Node):
     conclusion: Formula | None = Field(
         default=None, description="With a conclusion: entailment question; without: constraint problem."
     )
+    wording: Wording | None = Field(default=None, description="Optional: the sentences, for explanations.")
 
     _symbols: Symbols | None = PrivateAttr(default=None)
 
@@ -125,6 +148,8 @@ class Problem(_Node):
         from evolved_runtime.symil.analysis import collect_symbols
 
         self._symbols = collect_symbols(self)
+        if self.wording is not None and self.wording.premises and len(self.wording.premises) != len(self.premises):
+            raise ValueError("wording.premises must give one sentence (or '') per premise")
         return self
 
     @property
@@ -149,5 +174,5 @@ class Symbols(BaseModel):
     variables: dict[str, NumType]
 
 
-for _model in (Arith, Not, And, Or, Implies, Iff, ForAll, Exists, Compare, Problem, Symbols):
+for _model in (Arith, Not, And, Or, Implies, Iff, ForAll, Exists, Compare, Phrase, Wording, Problem, Symbols):
     _model.model_rebuild()
