@@ -54,5 +54,7 @@ def wait_ready(kubectl: Kubectl, name: str, namespace: str, timeout: float = 90)
     return wait_for(f"{name} to be Ready", ready, timeout=timeout)
 
 
-def owned(kubectl: Kubectl, kind: str, name: str, namespace: str) -> list[dict[str, Any]]:
-    return kubectl.items(kind, "-n", namespace, "-l", f"{LABEL_PIPELINE}={name}")
+def owned(kubectl: Kubectl, kind: str, name: str, namespace: str, component: str | None = None) -> list[dict[str, Any]]:
+    """Objects of pipeline ``name``; ``component`` narrows them (``worker``: the variants', ``router``)."""
+    selector = f"{LABEL_PIPELINE}={name}" + (f",app.kubernetes.io/component={component}" if component else "")
+    return kubectl.items(kind, "-n", namespace, "-l", selector)

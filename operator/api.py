@@ -3,131 +3,53 @@
 Field descriptions become the CRD's descriptions and ``docs/api.md``. Cross-field rules are
 :class:`Rule` objects: each is emitted as a CEL rule (``x-kubernetes-validations``) for the
 apiserver and checked by the models with the same message, so a bad spec gets one wording at
-``kubectl apply`` and in the operator. Later capabilities (traffic weights, canary analysis,
-caching, limits, budgets, auth) slot in as new optional fields of :class:`EvolvedPipelineSpec`.
-
-Traffic in this version: the pipeline's entry Service selects the ready pods of every variant,
-so each variant's share of requests follows its share of ready replicas.
+``kubectl apply`` and in the operator. Shared building blocks are in ``api_base``, the traffic
+models in ``api_traffic``. Later capabilities (canary analysis, caching, limits, budgets, auth)
+slot in as new optional fields of :class:`EvolvedPipelineSpec`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal, Self
+from typing import Any, Literal
 
 from lightkube.utils.quantity import parse_quantity
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
-from pydantic.config import JsonDict
 
-from evolved_operator.constants import GROUP
+from evolved_operator.api_base import (
+    DATA_KEY,
+    DNS_1035_LABEL,
+    DNS_LABEL,
+    DNS_SUBDOMAIN,
+    ENV_NAME,
+    IMAGE_REFERENCE,
+    INT_OR_STRING,
+    LABEL_VALUE,
+    QUANTITY,
+    REPOSITORY,
+    RESERVED_ANNOTATION_PREFIX,
+    RESERVED_ENV_PREFIX,
+    RESERVED_LABELS,
+    TAG,
+    ApiModel,
+    PullSecretName,
+    Rule,
+    Str4k,
+    Str63,
+    _cel_list,
+    _is_zero,
+    _keys_rule,
+    _one_of,
+    _valid_int_or_percent,
+)
+from evolved_operator.api_traffic import Traffic, TrafficStatus
 from evolved_runtime.config import MIN_SOLVER_MEMORY_MB, SOLVER_MEMORY_DESCRIPTION
 
 COMPONENTS = ("router", "translation", "profiles")
+ROUTER_NAME = "router"
 DEFAULT_REPOSITORY = "evolved-pipelines/runtime"
 DEFAULT_TAG = "0.1.0"
-
-DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
-DNS_1035_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
-DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-DATA_KEY = r"^[-._a-zA-Z0-9]+$"
-QUANTITY = r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$"
-ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
-LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
-QUALIFIED_NAME = (
-    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$"
-)
-_REPO = r"([a-zA-Z0-9.-]+(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*"
-_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
-_DIGEST = r"sha256:[a-f0-9]{64}"
-REPOSITORY = f"^{_REPO}$"
-TAG = f"^({_TAG}|{_DIGEST})$"
-IMAGE_REFERENCE = f"^{_REPO}(:{_TAG})?(@{_DIGEST})?$"
-PERCENT = r"^[0-9]+%$"
-
-# Names the operator sets on every pod and child: users may not set them (they would be ignored).
-RESERVED_LABELS = (
-    "app.kubernetes.io/name",
-    "app.kubernetes.io/instance",
-    "app.kubernetes.io/component",
-    "app.kubernetes.io/part-of",
-    "app.kubernetes.io/managed-by",
-    f"{GROUP}/pipeline",
-    f"{GROUP}/variant",
-)
-RESERVED_ANNOTATION_PREFIX = f"{GROUP}/"
-RESERVED_ENV_PREFIX = "EVOLVED_"
-
-INT_OR_STRING: JsonDict = {"x-kubernetes-int-or-string": True}
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A cross-field rule: ``cel`` for the apiserver, ``holds`` for the models, one message for both."""
-
-    cel: str
-    message: str
-    holds: Callable[[Any], bool]
-
-
-def _cel_rules(schema: JsonDict, cls: type[Any]) -> None:
-    rules: tuple[Rule, ...] = getattr(cls, "cel_rules", ())
-    if rules:
-        schema["x-kubernetes-validations"] = [{"rule": r.cel, "message": r.message} for r in rules]
-
-
-class ApiModel(BaseModel):
-    """camelCase on the wire, strict about unknown fields (the schema rejects them too)."""
-
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", json_schema_extra=_cel_rules
-    )
-    cel_rules: ClassVar[tuple[Rule, ...]] = ()
-
-    @model_validator(mode="after")
-    def _check_rules(self) -> Self:
-        broken = [rule.message for rule in self.cel_rules if not rule.holds(self)]
-        if broken:
-            raise ValueError("; ".join(broken))
-        return self
-
-
-def _one_of(*values: Any) -> bool:
-    return sum(v is not None for v in values) == 1
-
-
-def _is_zero(value: int | str) -> bool:
-    return str(value) in ("0", "0%")
-
-
-def _valid_int_or_percent(value: int | str) -> bool:
-    return value >= 0 if isinstance(value, int) else value[:-1].isdigit() and value.endswith("%")
-
-
-def _cel_list(items: tuple[str, ...]) -> str:
-    return "[" + ", ".join(f"'{item}'" for item in items) + "]"
-
-
-def _qualified_name(key: str) -> bool:
-    prefix, _, name = key.rpartition("/")
-    return len(name) <= 63 and len(prefix) <= 253 and re.fullmatch(QUALIFIED_NAME, key) is not None
-
-
-def _keys_rule(wire: str, attribute: str) -> Rule:
-    """Map keys must be qualified names (`[prefix/]name`), as Kubernetes labels and annotations are."""
-    pattern = QUALIFIED_NAME.replace("\\.", "[.]")  # CEL strings have no `\.` escape
-    return Rule(
-        f"!has(self.{wire}) || self.{wire}.all(k, size(k) <= 317 && k.matches('{pattern}'))",
-        f"pod.{wire} keys must be qualified names ([prefix/]name, name at most 63 characters)",
-        lambda p: all(_qualified_name(k) for k in getattr(p, attribute)),
-    )
-
-
-Str63 = Annotated[str, Field(max_length=63, pattern=LABEL_VALUE)]
-Str4k = Annotated[str, Field(max_length=4096)]
-PullSecretName = Annotated[str, Field(max_length=253, pattern=DNS_SUBDOMAIN)]
 
 
 # -- programs -------------------------------------------------------------------------------
@@ -283,6 +205,11 @@ class Variant(ApiModel):
 
     cel_rules = (
         Rule(
+            f"self.name != '{ROUTER_NAME}'",
+            f"variant name {ROUTER_NAME} is reserved: the pipeline's router objects are named <pipeline>-{ROUTER_NAME}",
+            lambda v: v.name != ROUTER_NAME,
+        ),
+        Rule(
             "!(has(self.replicas) && has(self.autoscaling))",
             "set replicas or autoscaling, not both",
             lambda v: v.replicas is None or v.autoscaling is None,
@@ -319,6 +246,13 @@ class Variant(ApiModel):
     )
     resources: Resources | None = Field(default=None, description="Container resources.")
     env: list[EnvVar] = Field(default_factory=list, max_length=64, description="Extra environment variables.")
+    weight: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Percent of requests this variant serves. Set on every variant (summing to 100) or on none "
+        "(then the stable variant serves 100). Not with traffic provider `service`.",
+    )
 
     def desired_replicas(self) -> int:
         """Replicas the variant should have before any autoscaling decision."""
@@ -543,6 +477,31 @@ class EvolvedPipelineSpec(ApiModel):
             "exactly one variant must have role stable",
             lambda s: sum(v.role == "stable" for v in s.variants) == 1,
         ),
+        Rule(
+            "self.variants.all(v, has(v.weight)) || self.variants.all(v, !has(v.weight))",
+            "set weight on every variant or on none",
+            lambda s: len({v.weight is None for v in s.variants}) == 1,
+        ),
+        Rule(
+            "!self.variants.all(v, has(v.weight)) || self.variants.map(v, v.weight).sum() == 100",
+            "variant weights must sum to 100",
+            lambda s: any(v.weight is None for v in s.variants) or sum(v.weight or 0 for v in s.variants) == 100,
+        ),
+        Rule(
+            "!has(self.traffic) || self.traffic.provider != 'service' || self.variants.all(v, !has(v.weight))",
+            "provider service splits by ready replicas: remove the variant weights or use provider router",
+            lambda s: s.traffic is None or s.traffic.provider != "service" or all(v.weight is None for v in s.variants),
+        ),
+        Rule(
+            "!has(self.traffic) || !has(self.traffic.mirror) "
+            "|| self.variants.exists(v, v.name == self.traffic.mirror.variant)",
+            "traffic.mirror.variant must name a variant of the pipeline",
+            lambda s: (
+                s.traffic is None
+                or s.traffic.mirror is None
+                or any(v.name == s.traffic.mirror.variant for v in s.variants)
+            ),
+        ),
     )
 
     image: Image = Field(default_factory=Image, description="The shared runtime image.")
@@ -558,12 +517,19 @@ class EvolvedPipelineSpec(ApiModel):
     )
     solver: Solver = Field(default_factory=Solver, description="Solver limits.")
     pod: PodOverrides = Field(default_factory=PodOverrides, description="Pod scheduling and metadata overrides.")
+    traffic: Traffic | None = Field(
+        default=None, description="How requests are split between the variants (unset: provider `router`)."
+    )
 
     def stable(self) -> Variant:
         return next(v for v in self.variants if v.role == "stable")
 
     def candidates(self) -> list[Variant]:
         return [v for v in self.variants if v.role == "candidate"]
+
+    def traffic_settings(self) -> Traffic:
+        """``spec.traffic``, or its defaults (provider router) when unset."""
+        return self.traffic if self.traffic is not None else Traffic()
 
 
 # -- status -------------------------------------------------------------------------------------------
@@ -604,6 +570,7 @@ class EvolvedPipelineStatus(ApiModel):
     )
     stable: str | None = Field(default=None, description="Name of the stable variant.")
     candidate: str | None = Field(default=None, description="Name(s) of candidate variants, comma-separated.")
+    traffic: TrafficStatus | None = Field(default=None, description="The effective traffic split.")
 
 
 # -- the resource -------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evolved_operator.cache import Child, ChildKey
+from evolved_operator.children import APPLY_ORDER
 from evolved_operator.constants import ANNOTATION_APPLIED_HASH
 
 
@@ -29,9 +30,6 @@ def with_applied_hash(obj: dict[str, Any]) -> dict[str, Any]:
     annotations = stamped.setdefault("metadata", {}).setdefault("annotations", {})
     annotations[ANNOTATION_APPLIED_HASH] = content_hash(obj)
     return stamped
-
-
-APPLY_ORDER = ("ConfigMap", "Service", "Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget")
 
 
 def _order(obj: dict[str, Any]) -> int:

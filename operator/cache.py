@@ -13,6 +13,7 @@ from typing import Any
 
 from evolved_operator.constants import ANNOTATION_APPLIED_HASH, LABEL_PIPELINE
 from evolved_operator.status import DeploymentState, observe_deployment
+from evolved_operator.traffic.observe import LeaseState, RouteState, observe_lease, observe_route
 
 PipelineKey = tuple[str, str]  # (namespace, name)
 ChildKey = tuple[str, str]  # (kind, name)
@@ -28,18 +29,23 @@ class Child:
     api_version: str
     applied_hash: str | None
     deployment: DeploymentState | None = None  # the summary status needs, for Deployments only
+    lease: LeaseState | None = None  # the router's report, for its Lease
+    route: RouteState | None = None  # weights and the gateways' verdicts, for an HTTPRoute
 
 
 def summarize(obj: Mapping[str, Any]) -> Child:
     meta = obj.get("metadata", {})
     annotations = meta.get("annotations") or {}
+    kind = str(obj.get("kind"))
     return Child(
-        kind=str(obj.get("kind")),
+        kind=kind,
         name=str(meta.get("name")),
         namespace=str(meta.get("namespace")),
         api_version=str(obj.get("apiVersion")),
         applied_hash=annotations.get(ANNOTATION_APPLIED_HASH),
-        deployment=observe_deployment(obj) if obj.get("kind") == "Deployment" else None,
+        deployment=observe_deployment(obj) if kind == "Deployment" else None,
+        lease=observe_lease(obj) if kind == "Lease" else None,
+        route=observe_route(obj) if kind == "HTTPRoute" else None,
     )
 
 

@@ -47,7 +47,8 @@ class Observation:
 
     ``problems`` are the reconciler's semantic findings (missing ConfigMap or key, sha256
     mismatch, missing Secret, failing program check); ``pending`` names children not applied
-    yet; ``apply_error`` is the last failed write (retried, so not a stall).
+    yet; ``apply_error`` is the last failed write (retried, so not a stall); the traffic fields
+    come from the traffic provider (router rolling out, a gateway not yet answering or refusing).
     """
 
     generation: int
@@ -55,6 +56,8 @@ class Observation:
     problems: Sequence[Problem] = ()
     pending: Sequence[str] = ()
     apply_error: str | None = None
+    traffic_waiting: tuple[str, str] | None = None  # (reason, message): the entry point is not serving yet
+    traffic_rejected: tuple[str, str] | None = None  # (reason, message): the gateway refused the route
 
 
 Policy = Callable[[Observation], Verdict | None]
@@ -78,6 +81,12 @@ def stalled_by_deadline(o: Observation) -> Verdict | None:
         "ProgressDeadlineExceeded",
         f"rollout of variant(s) {', '.join(late)} exceeded its progress deadline",
     )
+
+
+def stalled_by_gateway(o: Observation) -> Verdict | None:
+    if o.traffic_rejected is None:
+        return None
+    return ("True", *o.traffic_rejected)
 
 
 def not_stalled(o: Observation) -> Verdict | None:
@@ -113,6 +122,12 @@ def reconciling_rollout(o: Observation) -> Verdict | None:
     return ("True", "RollingOut", f"waiting for variants: {detail}")
 
 
+def reconciling_traffic(o: Observation) -> Verdict | None:
+    if o.traffic_waiting is None:
+        return None
+    return ("True", *o.traffic_waiting)
+
+
 def reconciled(o: Observation) -> Verdict | None:
     return ("False", "Reconciled", "every variant runs its declared programs")
 
@@ -128,8 +143,14 @@ def chain(policies: Sequence[Policy], o: Observation) -> Verdict:
     raise ValueError("a policy chain must end with a policy that always decides")
 
 
-STALLED: tuple[Policy, ...] = (stalled_by_problems, stalled_by_deadline, not_stalled)
-RECONCILING: tuple[Policy, ...] = (reconciling_after_error, reconciling_children, reconciling_rollout, reconciled)
+STALLED: tuple[Policy, ...] = (stalled_by_problems, stalled_by_deadline, stalled_by_gateway, not_stalled)
+RECONCILING: tuple[Policy, ...] = (
+    reconciling_after_error,
+    reconciling_children,
+    reconciling_rollout,
+    reconciling_traffic,
+    reconciled,
+)
 
 
 def evaluate(o: Observation) -> dict[str, Verdict]:

@@ -15,8 +15,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from evolved_operator import traffic
 from evolved_operator.apply_plan import ApplyPlan, plan
 from evolved_operator.cache import ChildCache, PipelineKey
+from evolved_operator.children import FIRST_KINDS, by_kind
 from evolved_operator.desired import Desired, build_desired, pipeline_input
 from evolved_operator.inputs import needs_inputs, resolve_inputs
 from evolved_operator.kube import Kube
@@ -32,6 +34,8 @@ from evolved_operator.status import (
     status_patch_needed,
     transition_events,
 )
+from evolved_operator.traffic.router_objects import router_name
+from evolved_operator.traffic.status import TrafficObserved, TrafficVerdict, traffic_status
 
 log = logging.getLogger("evolved_operator")
 
@@ -51,6 +55,7 @@ class PipelineMemory:
     failures: int = 0
     desired_hashes: dict[tuple[str, str], str] = field(default_factory=dict)
     template_hashes: dict[str, str] = field(default_factory=dict)  # variant -> pod template hash
+    mirror_rendered: bool = False  # whether the last render had the mirror on (a gateway's filter)
     pipeline: PipelineInput | None = None  # the spec as last reconciled (None: the models reject it)
     # The status as this process last wrote it. The operator is the status' only writer, and a
     # watch event can carry an older status than the one just written (events lag behind writes):
@@ -77,6 +82,7 @@ class Controller:
     status_delay: float = 1.0  # child events within this window share one status computation...
     status_delay_max: float = 5.0  # ...which widens up to this while many refreshes wait (a burst)
     busy_refreshes: int = 200  # waiting refreshes at which the window is widest
+    unserved_kinds: frozenset[str] = frozenset()  # optional child kinds the cluster did not serve at start
     max_concurrent_reconciles: int = 32  # bounds memory and apiserver load when 1,000 pipelines arrive at once
     _pending: set[PipelineKey] = field(default_factory=set)
     _slots: asyncio.Semaphore | None = None
@@ -168,7 +174,12 @@ class Controller:
             inputs = await resolve_inputs(body, self.kube, self.checker)
             memory.references = inputs.references
             memory.pipeline = pipeline_input(body, inputs)
-            desired: Desired = build_desired(body, inputs)
+            ready = self._ready(key, memory.pipeline) if memory.pipeline is not None else {}
+            desired: Desired = build_desired(body, inputs, ready)
+            if memory.pipeline is not None and not desired.problems:
+                desired = desired.with_problems(unserved_kinds(desired.objects, self.unserved_kinds))
+            if memory.pipeline is not None:
+                memory.mirror_rendered = traffic.mirror_active(memory.pipeline, ready)
             memory.problems = list(desired.problems)
             memory.template_hashes = desired.template_hashes()  # empty with problems: status renders
             if desired.problems:
@@ -206,9 +217,10 @@ class Controller:
                 self.schedule_refresh(key)
 
     async def _write_children(self, changes: ApplyPlan) -> None:
-        """ConfigMaps first (pods mount them), then every other write at once; the first error is raised."""
-        first = [obj for obj in changes.to_apply if obj["kind"] == "ConfigMap"]
-        rest = [obj for obj in changes.to_apply if obj["kind"] != "ConfigMap"]
+        """ConfigMaps, ServiceAccounts and Roles first (pods mount or run as them), then every other
+        write at once; the first error is raised."""
+        first = [obj for obj in changes.to_apply if obj["kind"] in FIRST_KINDS]
+        rest = [obj for obj in changes.to_apply if obj["kind"] not in FIRST_KINDS]
         deletes = [(c.api_version, c.kind, c.namespace, c.name) for c in changes.to_delete]
         for batch in (
             [self.kube.apply(obj) for obj in first],
@@ -226,6 +238,14 @@ class Controller:
             if body is None or memory is None or memory.reconciled_generation is None:
                 return
             await self._write_status(key, body)
+            pipeline = memory.pipeline
+            rerender = (
+                pipeline is not None
+                and traffic.provider_for(pipeline).name == "gatewayAPI"
+                and traffic.mirror_active(pipeline, self._ready(key, pipeline)) != memory.mirror_rendered
+            )
+        if rerender:  # the mirror variant gained or lost its last ready pod: the route's filter follows
+            await self.reconcile(key)
 
     async def _write_status(self, key: PipelineKey, body: dict[str, Any]) -> None:
         memory = self.memory[key]
@@ -234,15 +254,20 @@ class Controller:
         if pipeline is None:
             status = invalid_spec_status(memory.reconciled_generation or 0, memory.problems, previous, now())
         else:
+            deployments = self._deployments(key, pipeline)
+            flow = self._traffic(key, pipeline, previous.get("traffic") or {}) if not memory.problems else None
             status = compute_status(
                 pipeline,
-                self._deployments(key, pipeline),
+                deployments,
                 memory.problems,
                 previous,
                 now(),
                 pending=self._pending_children(key, memory),
                 apply_error=memory.apply_error,
                 template_hashes=memory.template_hashes,
+                traffic=flow[0] if flow else None,
+                traffic_waiting=flow[1].waiting if flow else None,
+                traffic_rejected=flow[1].rejected if flow else None,
             )
         if status_patch_needed(previous, status):
             await self.kube.patch_status(key[0], key[1], status)
@@ -260,6 +285,35 @@ class Controller:
                 out[variant.name] = child.deployment
         return out
 
+    def _ready(self, key: PipelineKey, pipeline: PipelineInput) -> dict[str, int]:
+        """Variant name -> ready pods, from the cache."""
+        return {name: d.ready for name, d in self._deployments(key, pipeline).items()}
+
+    def _traffic(
+        self, key: PipelineKey, pipeline: PipelineInput, previous: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], TrafficVerdict]:
+        """``status.traffic`` and the provider's verdict, from the cache."""
+        children = self.cache.children(key)
+        name = router_name(pipeline.name)
+        router, lease, route = (
+            children.get(("Deployment", name)),
+            children.get(("Lease", name)),
+            children.get(("HTTPRoute", pipeline.name)),
+        )
+        observed = TrafficObserved(
+            router=router.deployment if router else None,
+            lease=lease.lease if lease else None,
+            route=route.route if route else None,
+        )
+        provider = traffic.provider_for(pipeline)
+        ready = self._ready(key, pipeline)
+        weights = traffic.effective_weights(pipeline, ready)
+        before = (previous.get("confirmedWeights"), previous.get("confirmedTime"))
+        confirmed = provider.confirmed(weights, observed, before, now())
+        mirror = pipeline.spec.traffic_settings().mirror
+        flow = traffic_status(provider.name, weights, mirror, ready, confirmed)
+        return flow, provider.verdict(pipeline, observed)
+
     def _pending_children(self, key: PipelineKey, memory: PipelineMemory) -> list[str]:
         """Children whose applied content the watch has not shown yet (``Kind/name``)."""
         if memory.problems:
@@ -276,6 +330,21 @@ class Controller:
             await self.post_event(body, event_type, reason, message)
         except Exception:  # events are best effort: never fail a reconcile on them
             log.exception("could not post event %s", reason)
+
+
+def unserved_kinds(objects: list[dict[str, Any]], unserved: frozenset[str]) -> list[Problem]:
+    """A child of a kind whose CRD the cluster did not serve when the operator started (the Gateway
+    API's HTTPRoute): the operator could neither apply nor watch it, so the pipeline stalls."""
+    missing = sorted({str(o["kind"]) for o in objects} & unserved)
+    return [
+        Problem(
+            "GatewayAPINotInstalled" if kind == "HTTPRoute" else f"{kind}NotServed",
+            f"spec.traffic.provider needs {kind} ({by_kind(kind).api_version}), which this cluster did not serve "
+            "when the operator started: install its CRDs (for the Gateway API, the standard channel) and restart "
+            "the operator, or choose another spec.traffic.provider",
+        )
+        for kind in missing
+    ]
 
 
 def refresh_window(waiting: int, busy: int, shortest: float, longest: float) -> float:

@@ -102,6 +102,7 @@ PRINTER_COLUMNS = [
     {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
     {"name": "Stable", "type": "string", "jsonPath": ".status.stable"},
     {"name": "Candidate", "type": "string", "jsonPath": ".status.candidate"},
+    {"name": "Weights", "type": "string", "jsonPath": ".status.traffic.weights"},
     {"name": "Reason", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].reason', "priority": 1},
     {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
 ]

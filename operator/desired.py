@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from evolved_operator import traffic
 from evolved_operator.apply_plan import content_hash, key_of
 from evolved_operator.cache import ChildKey
 from evolved_operator.constants import LABEL_VARIANT
@@ -21,6 +23,12 @@ class Desired:
     problems: list[Problem] = field(default_factory=list)
     program_hashes: dict[str, str] = field(default_factory=dict)
 
+    def with_problems(self, problems: list[Problem]) -> Desired:
+        """The same pipeline stalled by ``problems`` (nothing is applied), or ``self`` without any."""
+        if not problems:
+            return self
+        return Desired(problems=[*self.problems, *problems])
+
     def hashes(self) -> dict[ChildKey, str]:
         return {key_of(obj): content_hash(obj) for obj in self.objects}
 
@@ -30,7 +38,7 @@ class Desired:
         return {
             str(obj["metadata"]["labels"][LABEL_VARIANT]): template_hash(obj)
             for obj in self.objects
-            if obj["kind"] == "Deployment"
+            if obj["kind"] == "Deployment" and LABEL_VARIANT in obj["metadata"]["labels"]  # not the router
         }
 
 
@@ -49,8 +57,18 @@ def pipeline_input(body: dict[str, Any], inputs: Inputs) -> PipelineInput | None
     )
 
 
-def build_desired(body: dict[str, Any], inputs: Inputs) -> Desired:
+def build_desired(body: dict[str, Any], inputs: Inputs, ready: Mapping[str, int] | None = None) -> Desired:
+    """``ready`` (variant -> ready pods, from the cache) decides what depends on the observed state:
+    a gateway's mirror filter exists only while the mirror variant has a ready pod."""
     pipeline = pipeline_input(body, inputs)
     if inputs.problems or pipeline is None:
         return Desired(problems=list(inputs.problems))
-    return Desired(pipeline=pipeline, objects=render_all(pipeline), program_hashes=program_hashes(pipeline))
+    return Desired(pipeline=pipeline, objects=render_children(pipeline, ready), program_hashes=program_hashes(pipeline))
+
+
+def render_children(pipeline: PipelineInput, ready: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+    """Every child: the variants' objects, then the traffic provider's."""
+    ready = ready or {}
+    provider = traffic.provider_for(pipeline)
+    weights = traffic.effective_weights(pipeline, ready)
+    return render_all(pipeline) + provider.render(pipeline, weights, traffic.mirror_active(pipeline, ready))

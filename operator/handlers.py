@@ -17,21 +17,15 @@ from typing import Any
 import kopf
 
 from evolved_operator.cache import ChildCache
+from evolved_operator.children import CHILD_KINDS
 from evolved_operator.constants import GROUP, LABEL_MANAGED_BY, MANAGED_BY, PLURAL, VERSION
 from evolved_operator.controller import Controller
-from evolved_operator.kube import LightKube
+from evolved_operator.kube import LightKube, is_not_found
 from evolved_operator.program_check import ProgramChecker
 
 log = logging.getLogger("evolved_operator")
 
 OWNED = {LABEL_MANAGED_BY: MANAGED_BY}
-CHILD_KINDS: tuple[tuple[str, str, str, str], ...] = (
-    ("apps", "v1", "deployments", "Deployment"),
-    ("", "v1", "services", "Service"),
-    ("", "v1", "configmaps", "ConfigMap"),
-    ("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
-    ("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget"),
-)
 STALLED_RETRY_SECONDS = 10.0
 
 _controller: Controller | None = None
@@ -96,10 +90,19 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     configure(settings)
     kube = LightKube()
     _controller = Controller(kube=kube, post_event=_post_event, checker=ProgramChecker(), cache=ChildCache())
-    for group, version, _plural, kind in CHILD_KINDS:
-        api_version = f"{group}/{version}" if group else version
-        for obj in await kube.list_owned(api_version, kind, OWNED):
+    unserved = set()
+    for child in CHILD_KINDS:
+        try:
+            owned = await kube.list_owned(child.api_version, child.kind, OWNED)
+        except Exception as exc:
+            if not (child.optional and is_not_found(exc)):
+                raise
+            log.warning("%s is not served by this cluster: pipelines that need it stall until it is", child.kind)
+            unserved.add(child.kind)
+            continue
+        for obj in owned:
             _controller.cache.upsert(obj)
+    _controller.unserved_kinds = frozenset(unserved)
     log.info("primed the cache with %d owned objects", _controller.cache.count())
     task = asyncio.create_task(_retry_stalled_forever(_controller))
     _background.add(task)
@@ -133,8 +136,8 @@ def _register_child(group: str, version: str, plural: str) -> None:
     kopf.on.event(group, version, plural, labels=OWNED)(child_event)
 
 
-for _group, _version, _plural, _kind in CHILD_KINDS:
-    _register_child(_group, _version, _plural)
+for _child in CHILD_KINDS:
+    _register_child(_child.group, _child.version, _child.plural)
 
 
 @kopf.on.event("", "v1", "configmaps", labels={LABEL_MANAGED_BY: kopf.ABSENT})

@@ -16,9 +16,13 @@ from lightkube import ApiError, AsyncClient, codecs
 from lightkube.generic_resource import create_namespaced_resource
 from lightkube.types import PatchType
 
+from evolved_operator.children import CHILD_KINDS
 from evolved_operator.constants import FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION
 
 EvolvedPipelineResource = create_namespaced_resource(GROUP, VERSION, KIND, PLURAL)
+for _child in CHILD_KINDS:  # kinds lightkube has no model for (the Gateway API's) become generic ones
+    if _child.optional:
+        create_namespaced_resource(_child.group, _child.version, _child.kind, _child.plural)
 
 
 class Kube(Protocol):

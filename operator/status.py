@@ -121,12 +121,16 @@ def compute_status(
     pending: Sequence[str] = (),
     apply_error: str | None = None,
     template_hashes: Mapping[str, str] | None = None,
+    traffic: Mapping[str, Any] | None = None,
+    traffic_waiting: tuple[str, str] | None = None,
+    traffic_rejected: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """The full status. ``deployments`` maps variant name -> its observed Deployment (absent: not
     created yet); ``previous`` is the status the object holds (for transition times); ``pending``
     names children not applied yet; ``apply_error`` is the last failed write; ``template_hashes``
     (variant -> pod template content hash, from :meth:`Desired.template_hashes`) saves rendering
-    each Deployment again."""
+    each Deployment again; ``traffic`` is ``status.traffic`` and the two verdicts the traffic
+    provider's (see ``evolved_operator.traffic``)."""
     variants: list[dict[str, Any]] = []
     observations = []
     for variant in pipeline.spec.variants:
@@ -151,6 +155,8 @@ def compute_status(
         problems=problems,
         pending=pending,
         apply_error=apply_error,
+        traffic_waiting=traffic_waiting,
+        traffic_rejected=traffic_rejected,
     )
     return {
         "observedGeneration": pipeline.generation,
@@ -158,6 +164,7 @@ def compute_status(
         "variants": variants,
         "stable": pipeline.spec.stable().name,
         "candidate": ",".join(v.name for v in pipeline.spec.candidates()) or None,
+        "traffic": dict(traffic) if traffic is not None else None,
     }
 
 
@@ -207,7 +214,8 @@ def _condition(status: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
 
 
 def transition_events(previous: Mapping[str, Any], new: Mapping[str, Any]) -> list[Event]:
-    """Events for condition changes: each stall (Warning, its own reason), recovery, Ready, NotReady."""
+    """Events for condition changes: each stall (Warning, its own reason), recovery, Ready, NotReady;
+    then the traffic events."""
     events: list[Event] = []
     old_stalled, new_stalled = _condition(previous, "Stalled"), _condition(new, "Stalled")
     if new_stalled.get("status") == "True" and (
@@ -221,6 +229,21 @@ def transition_events(previous: Mapping[str, Any], new: Mapping[str, Any]) -> li
         events.append(("Normal", "Ready", str(new_ready["message"])))
     if old_ready.get("status") == "True" and new_ready.get("status") == "False" and new_stalled.get("status") != "True":
         events.append(("Normal", "NotReady", str(new_ready["message"])))
+    return events + traffic_events(previous.get("traffic") or {}, new.get("traffic") or {})
+
+
+def traffic_events(previous: Mapping[str, Any], new: Mapping[str, Any]) -> list[Event]:
+    """WeightsChanged when the effective split moves; MirrorPaused / MirrorResumed."""
+    events: list[Event] = []
+    if previous.get("weights") and new.get("weights") and previous["weights"] != new["weights"]:
+        events.append(("Normal", "WeightsChanged", f"traffic {previous['weights']} -> {new['weights']}"))
+    old_mirror, new_mirror = previous.get("mirror") or {}, new.get("mirror") or {}
+    if new_mirror.get("state") == "Paused" and old_mirror.get("state") != "Paused":
+        events.append(("Warning", "MirrorPaused", str(new_mirror.get("message", ""))))
+    if old_mirror.get("state") == "Paused" and new_mirror.get("state") == "Active":
+        events.append(
+            ("Normal", "MirrorResumed", f"variant {new_mirror.get('variant')} has a ready pod: mirroring again")
+        )
     return events
 
 

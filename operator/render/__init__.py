@@ -10,7 +10,6 @@ from typing import Any
 
 from evolved_operator.render.configmap import render_configmap, runtime_config
 from evolved_operator.render.deployment import render_deployment, variant_program_hash
-from evolved_operator.render.entry_service import render_entry_service
 from evolved_operator.render.hpa import render_hpa
 from evolved_operator.render.labels import child_name, owner_reference
 from evolved_operator.render.pdb import render_pdb
@@ -19,9 +18,10 @@ from evolved_operator.render.service import render_service
 
 
 def render_all(pipeline: PipelineInput) -> list[dict[str, Any]]:
-    """Every child of the pipeline: per variant a ConfigMap, Deployment, Service, (with autoscaling)
-    an HPA and (when it can have two pods or more) a PodDisruptionBudget; then the entry Service. Raises UnresolvedProgram when a ConfigMap
-    program is missing from ``pipeline.programs``."""
+    """Every variant's children: a ConfigMap, Deployment, Service, (with autoscaling) an HPA and (when
+    it can have two pods or more) a PodDisruptionBudget. The entry point comes from the traffic
+    provider (``evolved_operator.traffic``). Raises UnresolvedProgram when a ConfigMap program is
+    missing from ``pipeline.programs``."""
     objects: list[dict[str, Any]] = []
     for variant in pipeline.spec.variants:
         objects.append(render_configmap(pipeline, variant))
@@ -32,7 +32,6 @@ def render_all(pipeline: PipelineInput) -> list[dict[str, Any]]:
             objects.append(hpa)
         if variant.most_replicas() >= 2:  # with one pod at most, `maxUnavailable: 1` protects nothing
             objects.append(render_pdb(pipeline, variant))
-    objects.append(render_entry_service(pipeline))
     return objects
 
 

@@ -44,7 +44,8 @@ def test_a_pipeline_gets_children_owned_by_it_and_becomes_ready(
         for child in children:
             refs = child["metadata"]["ownerReferences"]
             assert [(r["kind"], r["uid"], r.get("controller")) for r in refs] == [("EvolvedPipeline", uid, True)]
-    deployments = {d["metadata"]["labels"][LABEL_VARIANT]: d for d in owned(kubectl, "deployments", "qa", namespace)}
+    workers = owned(kubectl, "deployments", "qa", namespace, component="worker")
+    deployments = {d["metadata"]["labels"][LABEL_VARIANT]: d for d in workers}
     assert set(deployments) == {"stable", "candidate"}
     assert deployments["stable"]["spec"]["replicas"] == 2
     assert {v["name"]: v["readyReplicas"] for v in ready["status"]["variants"]} == {"stable": 2, "candidate": 1}
@@ -89,7 +90,7 @@ def test_autoscaling_settings_become_an_hpa_and_the_deployment_leaves_replicas_t
 ) -> None:
     apply(kubectl, pipeline("scale", namespace, autoscaling=True))
     wait_ready(kubectl, "scale", namespace)
-    hpas = owned(kubectl, "horizontalpodautoscalers.autoscaling", "scale", namespace)
+    hpas = owned(kubectl, "horizontalpodautoscalers.autoscaling", "scale", namespace, component="autoscaler")
     assert len(hpas) == 1
     hpa = hpas[0]
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 5)

@@ -28,7 +28,7 @@ def test_the_operator_restarted_half_way_converges_without_duplicate_work(
         wait_for("the second operator to start", lambda: "primed the cache" in second.log_tail(200), timeout=60)
         wait_ready(kubectl, "restart", namespace)
         deployments = owned(kubectl, "deployments", "restart", namespace)
-        assert len(deployments) == 2
+        assert len(deployments) == 3  # two variants and the router
         assert all(d["metadata"]["generation"] == 1 for d in deployments), "a Deployment was written twice"
     finally:
         assert second.stop() == 0, second.log_tail()

@@ -31,6 +31,16 @@ def test_there_is_a_quickstart_and_an_ab_experiment() -> None:
     assert {p.name for p in EXAMPLES} >= {"quickstart.yaml", "ab-experiment.yaml"}
 
 
+def test_the_ab_experiment_splits_80_20_with_sticky_users_through_the_router() -> None:
+    (doc,) = pipelines(EXAMPLES_DIR / "ab-experiment.yaml")
+    spec = EvolvedPipeline.model_validate(doc).spec
+    assert [(v.name, v.weight) for v in spec.variants] == [("baseline", 80), ("gen42", 20)]
+    traffic = spec.traffic_settings()
+    assert traffic.provider == "router"
+    assert traffic.sticky is not None
+    assert (traffic.sticky.header, traffic.sticky.open_ai_user) == ("X-User-ID", True)
+
+
 def test_the_quickstart_runs_two_replicas_of_one_stable_variant_with_default_programs_and_no_llm() -> None:
     (doc,) = pipelines(EXAMPLES_DIR / "quickstart.yaml")
     spec = EvolvedPipeline.model_validate(doc).spec

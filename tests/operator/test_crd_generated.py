@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from evolved_operator import api, apidocs, cli, crd
+from evolved_operator import api, api_traffic, apidocs, cli, crd
 
 
 def committed() -> dict[str, Any]:
@@ -50,10 +50,11 @@ def test_the_status_is_a_subresource() -> None:
     assert version()["subresources"] == {"status": {}}
 
 
-def test_kubectl_get_shows_ready_stable_candidate_and_age() -> None:
+def test_kubectl_get_shows_ready_stable_candidate_weights_and_age() -> None:
     columns = {c["name"]: c for c in version()["additionalPrinterColumns"]}
     shown = [c["name"] for c in version()["additionalPrinterColumns"] if c.get("priority", 0) == 0]
-    assert shown == ["Ready", "Stable", "Candidate", "Age"]
+    assert shown == ["Ready", "Stable", "Candidate", "Weights", "Age"]
+    assert columns["Weights"]["jsonPath"] == ".status.traffic.weights"
     assert columns["Ready"]["jsonPath"] == '.status.conditions[?(@.type=="Ready")].status'
     assert columns["Stable"]["jsonPath"] == ".status.stable"
     assert columns["Candidate"]["jsonPath"] == ".status.candidate"
@@ -112,7 +113,7 @@ def cel_rules(node: dict[str, Any]) -> list[dict[str, str]]:
 
 def model_rules() -> set[tuple[str, str]]:
     out = set()
-    for model in [*vars(api).values()]:
+    for model in [*vars(api).values(), *vars(api_traffic).values()]:
         if isinstance(model, type) and issubclass(model, BaseModel):
             out |= {(r.cel, r.message) for r in getattr(model, "cel_rules", ())}
     return out

@@ -12,7 +12,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from evolved_operator.api import COMPONENTS, EvolvedPipelineSpec
-from evolved_operator.render import PipelineInput, render_all
+from evolved_operator.desired import render_children
+from evolved_operator.render import PipelineInput
 
 FULL: dict[str, Any] = {
     "image": {"repository": "r/runtime", "tag": "1.0", "pullPolicy": "IfNotPresent", "pullSecrets": ["reg"]},
@@ -69,6 +70,12 @@ SOURCES: dict[str, tuple[Any, str, Any]] = {  # program source field -> (a sourc
                                "configMapKeyRef.sha256", "b" * 64),
     "path": ({"path": "/opt/p/one.py"}, "path", "/opt/p/two.py"),
 }  # fmt: skip
+
+GATEWAY: dict[str, Any] = {
+    "provider": "gatewayAPI",
+    "gatewayAPI": {"parentRefs": [{"name": "edge", "sectionName": "http", "port": 80}], "hostnames": ["a.example.com"]},
+}
+MIRROR = {"variant": "cand", "percent": 10}
 
 # Leaf field (as the walker names it) -> (where to change it in FULL, the new value, set first in both).
 Change = tuple[str, Any, dict[str, Any]]
@@ -129,6 +136,35 @@ CHANGES: dict[str, Change] = {
     "pod.labels": ("pod.labels", {"team": "ops"}, {}),
     "pod.annotations": ("pod.annotations", {"note": "y"}, {}),
     "pod.serviceAccountName": ("pod.serviceAccountName", "other", {}),
+    "variants[].weight": (  # both in one change: weights sum to 100
+        "variants",
+        [FULL["variants"][0] | {"weight": 60}, FULL["variants"][1] | {"weight": 40}],
+        {"variants[0].weight": 90, "variants[1].weight": 10, "traffic": GATEWAY},
+    ),
+    "traffic.provider": ("traffic.provider", "service", {"traffic.provider": "router"}),
+    "traffic.sticky.header": ("traffic.sticky.header", "X-Other", {"traffic.sticky": {"header": "X-User"}}),
+    "traffic.sticky.openAIUser": ("traffic.sticky.openAIUser", True, {"traffic.sticky": {"header": "X-User"}}),
+    "traffic.mirror.variant": ("traffic.mirror.variant", "stable", {"traffic": GATEWAY | {"mirror": MIRROR}}),
+    "traffic.mirror.percent": ("traffic.mirror.percent", 50, {"traffic": GATEWAY | {"mirror": MIRROR}}),
+    **{
+        f"traffic.gatewayAPI.parentRefs[].{field}": (
+            f"traffic.gatewayAPI.parentRefs[0].{field}",
+            value,
+            {"traffic": GATEWAY},
+        )
+        for field, value in (
+            ("group", "example.com"),
+            ("kind", "ListenerSet"),
+            ("name", "other"),
+            ("namespace", "infra"),
+            ("sectionName", "https"),
+            ("port", 8443),
+        )
+    },
+    "traffic.gatewayAPI.hostnames": ("traffic.gatewayAPI.hostnames", ["b.example.com"], {"traffic": GATEWAY}),
+    "traffic.router.replicas": ("traffic.router.replicas", 3, {"traffic.router": {"replicas": 2}}),
+    "traffic.router.minReplicas": ("traffic.router.minReplicas", 3, {"traffic.router": {"minReplicas": 2}}),
+    "traffic.router.maxReplicas": ("traffic.router.maxReplicas", 6, {"traffic.router": {"maxReplicas": 5}}),
 }
 
 # Fields whose effect is not in the rendered objects, each with where it shows instead.
@@ -139,6 +175,8 @@ EFFECT_ELSEWHERE = {
         for c in COMPONENTS
     },
     "llm.provider": "one allowed value (`openai`) today: there is no other value to set",
+    "traffic.sticky.header": "the router reads it from the pipeline (tests/runtime/router)",
+    "traffic.sticky.openAIUser": "the router reads it from the pipeline (tests/runtime/router)",
 }
 
 
@@ -193,7 +231,9 @@ def resolve(spec: EvolvedPipelineSpec) -> dict[str, dict[str, str]]:
 
 def output(doc: dict[str, Any]) -> str:
     spec = EvolvedPipelineSpec.model_validate(doc)
-    return json.dumps(render_all(PipelineInput("qa", "ns", "uid-1", 1, spec, resolve(spec))), sort_keys=True)
+    every_variant_ready = {v.name: 1 for v in spec.variants}
+    rendered = render_children(PipelineInput("qa", "ns", "uid-1", 1, spec, resolve(spec)), every_variant_ready)
+    return json.dumps(rendered, sort_keys=True)
 
 
 def test_the_field_table_covers_every_leaf_field_of_the_spec() -> None:

@@ -8,12 +8,14 @@ import pytest
 
 from evolved_operator.api import EvolvedPipeline, EvolvedPipelineSpec
 from evolved_operator.constants import LABEL_MANAGED_BY, LABEL_PIPELINE, LABEL_VARIANT
+from evolved_operator.desired import render_children
 from evolved_operator.render import PipelineInput, UnresolvedProgram, program_hashes, render_all
 
 TWO_VARIANTS: dict[str, Any] = {
     "variants": [{"name": "stable", "role": "stable", "replicas": 2}, {"name": "cand", "role": "candidate"}]
 }
 Objects = dict[tuple[str, str], Any]
+COMPONENT = "app.kubernetes.io/component"
 
 
 def pipeline(doc: dict[str, Any], programs: dict[str, dict[str, str]] | None = None) -> PipelineInput:
@@ -21,16 +23,24 @@ def pipeline(doc: dict[str, Any], programs: dict[str, dict[str, str]] | None = N
 
 
 def objects(doc: dict[str, Any] = TWO_VARIANTS) -> Objects:
-    return {(o["kind"], o["metadata"]["name"]): o for o in render_all(pipeline(doc))}
+    return {(o["kind"], o["metadata"]["name"]): o for o in render_children(pipeline(doc))}
 
 
-def test_each_variant_gets_a_configmap_deployment_and_service_and_the_pipeline_an_entry_service() -> None:
+def test_each_variant_gets_a_configmap_deployment_and_service_and_the_pipeline_a_router() -> None:
     assert sorted(objects()) == [
         ("ConfigMap", "qa-cand"), ("ConfigMap", "qa-stable"),
-        ("Deployment", "qa-cand"), ("Deployment", "qa-stable"),
-        ("PodDisruptionBudget", "qa-stable"),
+        ("Deployment", "qa-cand"), ("Deployment", "qa-router"), ("Deployment", "qa-stable"),
+        ("HorizontalPodAutoscaler", "qa-router"), ("Lease", "qa-router"),
+        ("PodDisruptionBudget", "qa-router"), ("PodDisruptionBudget", "qa-stable"),
+        ("Role", "qa-router"), ("RoleBinding", "qa-router"),
         ("Service", "qa"), ("Service", "qa-cand"), ("Service", "qa-stable"),
+        ("ServiceAccount", "qa-router"),
     ]  # fmt: skip
+
+
+def test_with_provider_service_the_entry_service_is_the_only_traffic_object() -> None:
+    doc = TWO_VARIANTS | {"traffic": {"provider": "service"}}
+    assert sorted(k for k in objects(doc) if "router" in k[1] or k[1] == "qa") == [("Service", "qa")]
 
 
 @pytest.mark.parametrize(
@@ -52,7 +62,8 @@ def test_only_a_variant_that_can_have_two_pods_gets_a_disruption_budget(
 
 def test_only_an_autoscaled_variant_gets_an_hpa() -> None:
     doc = {"variants": [{"name": "stable", "autoscaling": {"maxReplicas": 3}}, {"name": "c", "role": "candidate"}]}
-    assert [name for kind, name in objects(doc) if kind == "HorizontalPodAutoscaler"] == ["qa-stable"]
+    hpas = [name for kind, name in objects(doc) if kind == "HorizontalPodAutoscaler"]
+    assert hpas == ["qa-stable", "qa-router"]  # the router's own HPA: it scales on CPU unless its count is fixed
 
 
 def test_every_object_is_controlled_by_the_pipeline() -> None:
@@ -72,7 +83,7 @@ def test_every_object_is_controlled_by_the_pipeline() -> None:
 
 def test_every_object_is_ready_for_server_side_apply() -> None:
     for obj in objects().values():
-        assert set(obj) <= {"apiVersion", "kind", "metadata", "spec", "data"}
+        assert set(obj) <= {"apiVersion", "kind", "metadata", "spec", "data", "rules", "roleRef", "subjects"}
         assert set(obj["metadata"]) == {"name", "namespace", "labels", "ownerReferences"}
         assert "status" not in obj
 
@@ -86,7 +97,7 @@ def test_every_object_carries_the_recommended_labels_and_the_pipeline_label() ->
         assert labels["app.kubernetes.io/component"], kind
         assert labels[LABEL_MANAGED_BY] == "evolved-operator"
         assert labels[LABEL_PIPELINE] == "qa"
-        assert labels.get(LABEL_VARIANT) == (None if name == "qa" else name.removeprefix("qa-"))
+        assert labels.get(LABEL_VARIANT) == (None if name in ("qa", "qa-router") else name.removeprefix("qa-"))
 
 
 def test_a_variants_objects_say_its_role_but_its_pods_do_not() -> None:
@@ -104,9 +115,11 @@ def test_a_deployment_selects_exactly_its_own_pods() -> None:
     assert selector.items() <= deployment["template"]["metadata"]["labels"].items()
 
 
-def test_the_entry_service_spans_every_variant_and_each_variant_service_one() -> None:
+def test_the_entry_service_selects_the_router_and_each_variant_service_its_variant() -> None:
     objs = objects()
-    assert objs[("Service", "qa")]["spec"]["selector"] == {LABEL_PIPELINE: "qa"}
+    assert objs[("Service", "qa")]["spec"]["selector"] == {LABEL_PIPELINE: "qa", COMPONENT: "router"}
+    spanning = objects(TWO_VARIANTS | {"traffic": {"provider": "service"}})[("Service", "qa")]
+    assert spanning["spec"]["selector"] == {LABEL_PIPELINE: "qa", COMPONENT: "worker"}
     assert objs[("Service", "qa-stable")]["spec"]["selector"] == {LABEL_PIPELINE: "qa", LABEL_VARIANT: "stable"}
     assert objs[("Service", "qa-cand")]["spec"]["selector"] == {LABEL_PIPELINE: "qa", LABEL_VARIANT: "cand"}
     for name in ("qa", "qa-stable", "qa-cand"):
