@@ -18,14 +18,14 @@ from evolved_runtime.symil.models import And, ForAll, Formula, Implies
 
 X = "x_"
 _ANYONE = r"(?:one|you|a person|people|someone|anyone|everyone|a (\w+)|an (\w+))"
-_NEED = r"(?:must|needs?|should)"
+_NEED = r"(must|needs?)"
 
 
-def _requirement(text: str, context: Context) -> Pred:
-    """``have a license`` / ``a license`` / ``be registered``."""
+def _requirement(modal: str, text: str, context: Context) -> Pred:
+    """``must be registered`` / ``must wear goggles`` / ``needs a license`` (to have one)."""
     if text.startswith("be "):
         return predicate(text[3:], context)
-    if re.match(r"(?:have|has|own|hold) ", text):
+    if modal == "must" or re.match(r"(?:have|has) ", text):
         return verb_phrase(text, context)
     return verb_phrase(f"have {text}", context)
 
@@ -33,12 +33,12 @@ def _requirement(text: str, context: Context) -> Pred:
 def statement(text: str, context: Context) -> Formula | None:
     match = re.fullmatch(rf"(?:to|in order to) (.+?),? {_ANYONE} {_NEED} (.+)", text)
     if match:
-        action, kind_a, kind_b, needed = match.groups()
-        return _precondition(action, kind_a or kind_b, needed, context)
+        action, kind_a, kind_b, modal, needed = match.groups()
+        return _precondition(action, kind_a or kind_b, modal, needed, context)
     match = re.fullmatch(rf"{_ANYONE} {_NEED} (.+?) (?:in order )?to (.+)", text)
     if match:
-        kind_a, kind_b, needed, action = match.groups()
-        return _precondition(action, kind_a or kind_b, needed, context)
+        kind_a, kind_b, modal, needed, action = match.groups()
+        return _precondition(action, kind_a or kind_b, modal, needed, context)
     match = re.fullmatch(r"(\w+ing) ((?:the )?\w+) (\w+s) ((?:the )?\w+)", text)
     if match:
         cause, thing, effect, other = match.groups()
@@ -46,9 +46,9 @@ def statement(text: str, context: Context) -> Formula | None:
     return None
 
 
-def _precondition(action: str, kind: str | None, needed: str, context: Context) -> Formula:
+def _precondition(action: str, kind: str | None, modal: str, needed: str, context: Context) -> Formula:
     can = verb_phrase(action, context)
-    need = _requirement(needed, context)
+    need = _requirement(modal, needed, context)
     left = can(X)
     if kind is not None and singular(kind) not in ("person", "one", "thing"):
         left = And(args=[kind_atom(kind, context)(X), left])

@@ -1,8 +1,10 @@
 """Score the no-LLM path (translate at levels 1-2, then the solver portfolio) on a question set.
 
-``python -m evolved_runtime.english.evaluate [questions.yaml]`` prints the score per category.
-A question counts as right when the verdict equals the expected one; an UNKNOWN answer to an
-answerable question counts as wrong.
+``python -m evolved_runtime.english.evaluate [questions.yaml]`` prints, per kind (the ``category``
+field), how many questions were answered (coverage) and how many answers were right (precision).
+A declined question (UNKNOWN) is not answered: it lowers coverage, never precision. Questions whose
+expected verdict is UNKNOWN must be declined; answering one is a wrong answer. ``held_out: true``
+marks questions written after the grammar was frozen (never used to change it), reported apart.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Question:
     category: str
     text: str
     expected: Verdict
+    held_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,38 @@ class Result:
     @property
     def correct(self) -> bool:
         return self.verdict == self.question.expected
+
+    @property
+    def answered(self) -> bool:
+        return self.verdict != "UNKNOWN"
+
+
+@dataclass(frozen=True)
+class Score:
+    """Coverage and precision of a group of results."""
+
+    total: int
+    answered: int
+    right: int
+
+    @staticmethod
+    def of(results: list[Result]) -> Score:
+        answered = [r for r in results if r.answered]
+        return Score(len(results), len(answered), sum(r.correct for r in answered))
+
+    @property
+    def coverage(self) -> float:
+        return self.answered / self.total if self.total else 0.0
+
+    @property
+    def precision(self) -> float:
+        return self.right / self.answered if self.answered else 1.0
+
+    def row(self, name: str) -> str:
+        return (
+            f"{name:<22} {self.total:>5} {self.answered:>8} {self.right:>5} "
+            f"{100 * self.coverage:>8.1f}% {100 * self.precision:>9.1f}%"
+        )
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -61,30 +96,63 @@ def evaluate(questions: list[Question]) -> list[Result]:
     return [Result(q, *answer(q.text)) for q in questions]
 
 
+DECLINE = "decline"
+"""The kind of the questions that must be declined (expected UNKNOWN)."""
+
+
 def report(results: list[Result]) -> str:
-    by_category: dict[str, list[Result]] = defaultdict(list)
+    """The table of docs/symil.md: per kind, then all answerable questions, the declines, the held-out ones."""
+    by_kind: dict[str, list[Result]] = defaultdict(list)
     for result in results:
-        by_category[result.question.category].append(result)
-    lines = [f"{'category':<16} {'right':>5} {'total':>5}"]
-    for category, items in sorted(by_category.items()):
-        lines.append(f"{category:<16} {sum(r.correct for r in items):>5} {len(items):>5}")
-    right = sum(r.correct for r in results)
-    lines.append(f"{'all':<16} {right:>5} {len(results):>5}  ({100 * right / max(len(results), 1):.1f}%)")
+        by_kind[result.question.category].append(result)
+    lines = [f"{'kind':<22} {'total':>5} {'answered':>8} {'right':>5} {'coverage':>9} {'precision':>10}"]
+    for kind, items in sorted(by_kind.items()):
+        if kind != DECLINE:
+            lines.append(Score.of(items).row(kind))
+    answerable = [r for r in results if r.question.expected != "UNKNOWN"]
+    lines.append(Score.of(answerable).row("all answerable"))
+    declines = [r for r in results if r.question.expected == "UNKNOWN"]
+    declined = sum(not r.answered for r in declines)
+    lines.append(f"{'must decline':<22} {len(declines):>5} {'declined':>8} {declined:>5}")
+    held_out = [r for r in answerable if r.question.held_out]
+    if held_out:
+        lines.append(Score.of(held_out).row("held-out (answerable)"))
+    wrong_answers = sum(r.answered and not r.correct for r in results)
+    lines.append(f"questions: {len(results)}; wrong answers: {wrong_answers}")
     for result in results:
-        if not result.correct:
+        if result.answered and not result.correct:
             q = result.question
-            lines.append(f"  wrong: {q.id}: expected {q.expected}, got {result.verdict}")
+            lines.append(f"  WRONG: {q.id}: expected {q.expected}, got {result.verdict}")
     return "\n".join(lines)
+
+
+DOC_BEGIN = "<!-- english-eval:begin -->"
+DOC_END = "<!-- english-eval:end -->"
+
+
+def doc_block(table: str) -> str:
+    """The report as docs/symil.md embeds it, between the markers."""
+    return f"{DOC_BEGIN}\n```text\n{table}\n```\n{DOC_END}"
+
+
+def write_doc(path: Path, table: str) -> None:
+    text = path.read_text()
+    start, end = text.index(DOC_BEGIN), text.index(DOC_END) + len(DOC_END)
+    path.write_text(text[:start] + doc_block(table) + text[end:])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("questions", nargs="?", type=Path, default=DEFAULT_QUESTIONS)
+    parser.add_argument("--doc", type=Path, metavar="MD", help="also write the table into this file (docs/symil.md)")
     args = parser.parse_args(argv)
     if not args.questions.is_file():
         print(f"no question file at {args.questions}", file=sys.stderr)
         return 2
-    print(report(evaluate(load_questions(args.questions))))
+    table = report(evaluate(load_questions(args.questions)))
+    print(table)
+    if args.doc is not None:
+        write_doc(args.doc, table)
     return 0
 
 

@@ -46,6 +46,9 @@ def statement(text: str, context: Context) -> Formula | None:
     match = re.fullmatch(rf"{_PEOPLE} (\w+) ((?:the )?{NAME})", text)
     if match:
         return event(match.group(1), match.group(2), context)
+    match = re.fullmatch(rf"{_PEOPLE} (?:do|did) not (\w+) ((?:the )?{NAME})", text)
+    if match:
+        return Not(arg=event(match.group(1), match.group(2), context))
     match = re.fullmatch(r"it (is .+|rains|snows|\w+s)", text)
     if match:
         context.spelling.setdefault(WORLD, "it")
@@ -77,9 +80,9 @@ def question(text: str, context: Context) -> Formula | None:
     match = re.fullmatch(r"is ([a-z]) false", text)
     if match and match.group(1) != "a":
         return Not(arg=proposition(match.group(1), context)(WORLD))
-    match = re.fullmatch(r"(?:is|does) it (.+)", text)
+    match = re.fullmatch(r"(is|does|did) it (.+)", text)
     if match:
-        return statement(f"it {'is ' if text.startswith('is') else ''}{match.group(1)}", context)
+        return statement(f"it {'is ' if match.group(1) == 'is' else ''}{match.group(2)}", context)
     match = re.fullmatch(rf"(can|may|must|need) ((?:the )?{NAME}) (.+)", text)
     if match:
         name = individual(match.group(2), context)

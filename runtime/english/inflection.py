@@ -42,7 +42,7 @@ _UNCHANGED = frozenset({"fish", "sheep", "deer", "species", "news", "series", "b
 
 POSSESSIVES = frozenset({"his", "her", "their", "its", "my", "our", "your", "whose"})
 ARTICLES = frozenset({"a", "an", "the"})
-TITLES = ("mr", "mrs", "ms", "miss", "dr", "prof", "professor", "sir", "madam", "mx", "st")
+TITLES = ("Mr", "Mrs", "Ms", "Miss", "Dr", "Prof", "Professor", "Sir", "Madam", "Mx", "Mister")
 
 
 def stem(word: str) -> str:
@@ -81,7 +81,7 @@ def content_words(words: list[str]) -> list[str]:
 def strip_titles(text: str) -> str:
     """``Ms. Johnson`` / ``Dr Smith`` -> ``Johnson`` / ``Smith`` (before sentences are split at dots)."""
     titles = "|".join(TITLES)
-    return re.sub(rf"\b(?:{titles})\b\.?\s+(?=[A-Z])", "", text, flags=re.IGNORECASE)
+    return re.sub(rf"\b(?:{titles})\b\.?\s+(?=[A-Z])", "", text)
 
 
 _JOINABLE = re.compile(r"\b([a-z]{2,}) ([A-Z])\b")
@@ -103,3 +103,26 @@ def join_labels(text: str) -> str:
         return f"{match.group(1)}_{match.group(2)}"
 
     return _JOINABLE.sub(repl, text)
+
+
+_CAPITALISED_FUNCTION_WORDS = frozenset(w.capitalize() for w in _NOT_A_NOUN) | {
+    "Therefore", "Question", "Premise", "Conclusion", "It", "We", "You", "They", "He", "She", "Who", "What", "Why",
+    "How", "Which", "Where", "Find", "Solve", "Let", "Has", "Have", "Did", "Was", "Were", "Everyone", "Nobody",
+    "Everything", "Nothing", "Someone", "Something", "None", "Whoever", "Note", "Given", "Suppose", "Fact",
+}  # fmt: skip
+
+
+def _name_word(word: str) -> bool:
+    return bool(re.fullmatch(r"[A-Z][a-z]+", word)) and word not in _CAPITALISED_FUNCTION_WORDS
+
+
+def join_names(text: str) -> str:
+    """``John Smith`` / ``New York`` -> ``John_Smith``: two capitalised words that start no sentence pattern."""
+    words = text.split(" ")
+    out: list[str] = []
+    for word in words:
+        if out and _name_word(out[-1]) and _name_word(word):
+            out[-1] = f"{out[-1]}_{word}"
+        else:
+            out.append(word)
+    return " ".join(out)

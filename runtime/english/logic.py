@@ -36,7 +36,35 @@ _BE = r"(?:is|are)"
 _ALL = r"(?:all|every|each|any)"
 _SOME = r"(?:some|at least one)"
 _INDEFINITE = r"(?:something|someone|somebody|anything|anyone|anybody|a thing|a person|x)"
-_ADVERBS = frozenset({"hard", "well", "fast", "late", "early", "here", "there", "home", "together", "alone", "away"})
+_ADVERBS = frozenset(
+    [
+        "hard",
+        "well",
+        "fast",
+        "late",
+        "early",
+        "here",
+        "there",
+        "home",
+        "together",
+        "alone",
+        "away",
+        "overtime",
+        "abroad",
+        "today",
+        "tomorrow",
+        "yesterday",
+        "tonight",
+        "now",
+        "outside",
+        "inside",
+        "back",
+        "upstairs",
+        "downstairs",
+        "online",
+    ]
+)
+_ANYBODY = frozenset({"people", "persons", "things", "ones", "individuals", "those", "anyone", "anything"})
 _AUX = frozenset({"can", "do", "does", "did", "may", "must", "need", "has", "have", "had"})
 
 
@@ -44,7 +72,10 @@ def _kind(text: str, context: Context) -> Pred:
     """Class named by a noun phrase, optionally with ``that/who is PRED`` or ``who VERB ...``."""
     match = re.fullmatch(r"(.+?) (?:that|who|which) (.+)", text)
     if match:
-        base, extra = _kind(match.group(1), context), _property(match.group(2), context)
+        extra = _property(match.group(2), context)
+        if match.group(1) in _ANYBODY:  # "people who drink coffee": just the property
+            return extra
+        base = _kind(match.group(1), context)
         return lambda s: And(args=[base(s), extra(s)])
     return kind_atom(text, context)
 
@@ -142,11 +173,12 @@ def _conditional(text: str, context: Context) -> Formula | None:
 
 
 def _exception(text: str, context: Context) -> Formula | None:
-    """``employees may park unless they are on probation`` / ``all employees except interns may park``:
-    the rule holds for the class without the exception (nothing is said about the exception)."""
-    match = re.fullmatch(r"(.+?),? unless (?:they|it|he|she) (.+)", text)
+    """``employees may park unless they are on probation`` / ``students may borrow books if they have a card`` /
+    ``all employees except interns may park``: the rule, restricted (nothing is said about the exception)."""
+    match = re.fullmatch(r"(.+?),? (unless|if|when|provided that|as long as) (?:they|it|he|she) (.+)", text)
     if match:
-        rule, unless = statement(match.group(1), context), _property(match.group(2), context)
+        rule_text, condition = match.group(1), _property(match.group(3), context)
+        unless = condition if match.group(2) == "unless" else _negate(condition)
     else:
         match = re.fullmatch(
             r"((?:all|every|each|any|no) \w+|everyone|everybody|anyone),? (?:except|other than|but not) (?:for )?(.+)",
@@ -158,9 +190,13 @@ def _exception(text: str, context: Context) -> Formula | None:
         if len(splits) != 1:
             raise ParseError(f"cannot tell the exception from the verb: {text!r}")
         exception, rest = splits[0]
-        rule, unless = statement(f"{match.group(1)} {rest}", context), _kind(exception, context)
+        rule_text, unless = f"{match.group(1)} {rest}", _kind(exception, context)
+    try:
+        rule = statement(rule_text, context)
+    except ParseError:
+        return None
     if not isinstance(rule, ForAll) or len(rule.vars) != 1:
-        raise ParseError(f"an exception to what? {text!r}")
+        return None
     body, var = rule.body, rule.vars[0]
     if isinstance(body, Implies):
         return ForAll(vars=[var], body=Implies(left=And(args=[body.left, Not(arg=unless(var))]), right=body.right))
@@ -264,6 +300,7 @@ def _quantified(text: str, context: Context) -> Formula | None:
          lambda m: ForAll(vars=[X], body=_property(m[1], context)(X))),
         (rf"(?:nothing|nobody|no one) ({_BE} .+|can .+|may .+)",
          lambda m: ForAll(vars=[X], body=Not(arg=_property(m[1], context)(X)))),
+        (r"(?:nothing|nobody|no one) (.+)", lambda m: ForAll(vars=[X], body=Not(arg=verb_phrase(m[1], context)(X)))),
         (rf"(?:something|someone|somebody) ({_BE} .+|can .+)",
          lambda m: Exists(vars=[X], body=_property(m[1], context)(X))),
     ]  # fmt: skip
@@ -289,6 +326,11 @@ def _any_number(text: str, context: Context) -> tuple[Pred, Pred]:
 
 def _bare_plural(text: str, context: Context) -> Formula | None:
     """``cats are mammals``, ``birds can fly``, ``professional athletes train daily``: read as "all"."""
+    relative = re.fullmatch(r"(\w+(?: \w+)?) (?:who|that) (?!is |are )(.+)", text)
+    if relative and is_plural(relative.group(1).split()[-1]) and relative.group(1).split()[0] not in RESERVED:
+        kind = _kind(relative.group(1), context)
+        first, second = _relative_verb(relative.group(2), context, plural=True)
+        return _universal(_and(kind, first), second)
     match = re.fullmatch(r"(.+?) (are .+|can .+|cannot .+|do not .+|may .+|must .+)", text)
     words = words_of(text)
     if match:
@@ -302,7 +344,7 @@ def _bare_plural(text: str, context: Context) -> Formula | None:
     if (
         " and " in subject
         or not is_plural(subject_words[-1])
-        or (len(subject_words) == 1 and subject_words[0] in context.names)
+        or subject_words[0] in context.names
         or subject_words[0] in RESERVED
         or any(w.endswith("ing") or "_" in w for w in subject_words)
     ):
@@ -316,6 +358,9 @@ def question(text: str, context: Context) -> Formula | None:
     if match:
         quantifier = "some" if match.group(1) == "any" else match.group(1)
         return _quantified_question(quantifier, match.group(2), context)
+    match = re.fullmatch(r"are (\w+) (.+)", text)
+    if match and is_plural(match.group(1)) and match.group(1) not in RESERVED | context.names:
+        return _quantified_question("all", f"{match.group(1)} {match.group(2)}", context)
     match = re.fullmatch(r"is (?:anything|something) on (?:top of )?(\w+)", text)
     if match:
         other = individual(match.group(1), context)

@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from evolved_runtime.english import arithmetic, parity, statements
 from evolved_runtime.english.arithmetic import ParseError
-from evolved_runtime.english.inflection import join_labels, strip_titles
+from evolved_runtime.english.individuals import WORLD
+from evolved_runtime.english.inflection import join_labels, join_names, strip_titles
 from evolved_runtime.english.modals import modals
 from evolved_runtime.english.properties import Context
 from evolved_runtime.english.soundness import check_connected, obligation_axioms
@@ -41,6 +42,11 @@ _CONSISTENCY = re.compile(
     r"all of (?:this|these|them)) (?:consistent|possible|satisfiable|compatible)"
     r"|can (?:all of )?(?:this|these|them|these statements|the statements) (?:all )?be true(?: together| at once)?"
 )
+_VALIDITY = re.compile(
+    r"(?:is|was) (?:the|this|that) (?:conclusion|argument|reasoning|inference|deduction|syllogism) "
+    r"(?:logically )?(?:valid|correct|sound|right)(?: or not)?|is (?:this|that|it) (?:logically )?(?:valid|correct)"
+    r"|does (?:the|this|that) conclusion (?:logically )?follow(?: from (?:the|these) premises)?|is (?:this|that) so"
+)
 _VALUE_QUESTION = re.compile(r"(?:what (?:is|are)|find|compute|calculate|determine)(?: the values? of)? (.+)")
 _SOLVE = re.compile(
     r"(?:solve|find (?:an? |some )?(?:integers?|whole numbers?|real numbers?|numbers?|values?|solutions?)?"
@@ -57,6 +63,7 @@ class _Draft:
     conclusion: Formula | None = None
     asked: str | None = None
     asks_model: bool = False
+    asks_validity: bool = False
     integers: set[str] = field(default_factory=set)
     helpers: parity.Helpers = field(default_factory=parity.Helpers)
 
@@ -93,7 +100,7 @@ def sentences(text: str) -> list[tuple[str, bool]]:
 
 
 def _normalise(sentence: str, relaxed: bool) -> str:
-    text = strip_titles(join_labels(sentence)).lower()
+    text = join_names(strip_titles(join_labels(sentence))).lower()
     text = text.replace("it's ", "it is ")
     text = re.sub(r"^\s*(?:\d+[.)]|[-*\u2022])\s+", "", text)
     text = text.replace("can't", "can not").replace("cannot", "can not").replace("won't", "will not")
@@ -114,13 +121,13 @@ def _draft(text: str, relaxed: bool) -> _Draft | None:
     if not parts:
         return None
     normalised = [(_normalise(s, relaxed), q, s) for s, q in parts]
-    draft = _Draft(Context(_names(t for t, _, _ in normalised)))
+    draft = _Draft(Context(_names(t for t, _, _ in normalised) | _capitalised(t for t, _ in parts)))
     for sentence, is_question, source in normalised:
         if not sentence:
             continue
         if is_question:
             _question(sentence, draft, relaxed)
-            draft.asked = source
+            draft.asked = draft.asked or (source if draft.conclusion is not None else None)
             continue
         match = _CONCLUSION.match(sentence)
         if match:
@@ -142,6 +149,8 @@ def _draft(text: str, relaxed: bool) -> _Draft | None:
             draft.asks_model = True
             continue
         draft.add(_claim(sentence, draft), source)
+    if draft.asks_validity and draft.conclusion is None:
+        return None  # "is this valid?" without a conclusion to check
     if (draft.conclusion is None) == (not draft.asks_model):
         return None  # nothing asked, or both a conclusion and a request for a model
     if draft.conclusion is not None and not draft.premises:
@@ -152,6 +161,18 @@ def _draft(text: str, relaxed: bool) -> _Draft | None:
 
 
 _MODALS = ("can", "may", "must")
+
+
+def _capitalised(texts: Iterable[str]) -> set[str]:
+    """Capitalised words inside a sentence ("Does Maria ...", "John Smith"): names of individuals."""
+    names: set[str] = set()
+    for text in texts:
+        words = join_names(strip_titles(text)).split()
+        for word in words[1:]:
+            word = word.strip(",;:'\"")
+            if re.fullmatch(r"[A-Z][a-z]+(?:_[A-Z][a-z]+)?", word) and word.lower() not in RESERVED:
+                names.add(word.lower())
+    return names
 
 
 def _names(texts: Iterable[str]) -> set[str]:
@@ -169,6 +190,9 @@ def _names(texts: Iterable[str]) -> set[str]:
 
 
 def _question(sentence: str, draft: _Draft, relaxed: bool) -> None:
+    if _VALIDITY.fullmatch(sentence):
+        draft.asks_validity = True
+        return
     if relaxed:
         match = _RELAXED_CONCLUSION.match(sentence)
         if match:
@@ -284,7 +308,7 @@ def _problem(draft: _Draft) -> Problem:
         variables[name] = "int" if name in integers else "real"
     if draft.asks_model and not probe.symbols.variables and not any(not isinstance(p, Compare) for p in premises):
         raise ParseError("nothing to solve")
-    check_connected(probe, ignore=draft.helpers.aux)
+    check_connected(probe, ignore=draft.helpers.aux | {WORLD})
     context = draft.context
     wording = Wording(
         premises=sources,

@@ -19,6 +19,8 @@ Pred = Callable[[str], Formula]
 """A property: given an individual (constant or bound variable), the formula that it has it."""
 
 NAME = r"[a-z][a-z0-9_]*"
+_INNER = frozenset({"of", "to", "for", "with", "at", "as"})
+"""Prepositions a verb phrase may hold after its verb ("studies for the exam", "hunts at night")."""
 _PLACES = r"(?:at|in|inside|outside|near|from|on)"
 
 
@@ -111,8 +113,10 @@ def predicate(text: str, context: Context) -> Pred:
         said = f"can be {match.group(1)}"
         return context.atom(name, said, f"cannot be {match.group(1)}")
     match = re.fullmatch(rf"({_PLACES}) (?:the |a |an )?(\w+)", text)
-    if match and match.group(2) not in context.names:
+    if match:
         place, where = match.groups()
+        if where in context.names:
+            raise ParseError(f"being {place} a named thing is a relation the grammar does not model: {text!r}")
         _check_modelled([where], text)
         return context.atom(f"{place}_{stem(where)}", f"is {text}", f"is not {text}")
     if text.startswith(("a ", "an ")):
@@ -143,7 +147,7 @@ def verb_phrase(text: str, context: Context) -> Pred:
     text = re.sub(r"^(?:can|do|does|did) ", "", text)
     words = words_of(text)
     _check_modelled(words, text)
-    if not words or words[0] in RESERVED or any(w in RESERVED - ARTICLES - POSSESSIVES for w in words):
+    if not words or words[0] in RESERVED or any(w in RESERVED - ARTICLES - POSSESSIVES - _INNER for w in words):
         raise ParseError(f"not a verb phrase: {text!r}")
     if words[-1] in POSSESSIVES:  # "loves her": an object pronoun, whose referent is unknown
         raise ParseError(f"a pronoun as object: {text!r}")

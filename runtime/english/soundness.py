@@ -29,10 +29,31 @@ def unconnected(problem: Problem, ignore: set[str] | frozenset[str] = frozenset(
     return sorted(wanted - used)
 
 
+def isolated(problem: Problem, ignore: set[str] | frozenset[str] = frozenset()) -> list[int]:
+    """Premises that share no predicate, individual or number with any other premise or the conclusion.
+
+    A sentence about nothing else in the text is most often one the grammar misread ("Maria works
+    overtime" read as "maria-works do overtime"); the text is refused rather than answered without it."""
+    formulas = [*problem.premises, *([problem.conclusion] if problem.conclusion is not None else [])]
+    if len(formulas) < 2:
+        return []
+    symbols = [symbols_of([f]) - set(ignore) for f in formulas]
+    lonely: list[int] = []
+    for index in range(len(problem.premises)):
+        others = set().union(*(s for i, s in enumerate(symbols) if i != index))
+        if not symbols[index] & others:
+            lonely.append(index)
+    return lonely
+
+
 def check_connected(problem: Problem, ignore: set[str] | frozenset[str] = frozenset()) -> None:
+    """Raise ParseError when the conclusion, or a premise, is about nothing the rest of the text mentions."""
     missing = unconnected(problem, ignore)
     if missing:
         raise ParseError(f"the conclusion mentions what no premise does: {', '.join(missing)}")
+    lonely = isolated(problem, ignore)
+    if lonely:
+        raise ParseError(f"premise {lonely[0] + 1} shares nothing with the rest of the text")
 
 
 def obligation_axioms(premises: list[Formula], conclusion: Formula | None) -> list[Formula]:

@@ -67,7 +67,10 @@ def test_blocks_refutation_is_explained() -> None:
     assert problem is not None
     outcome = solve_task(problem, "clingo", 5000)
     text = explain(problem, outcome.verdict, outcome.model)
-    assert "In fact the premises imply that it is false. Premises used: \u201cTo move a block it must be clear.\u201d" in text
+    assert (
+        "In fact the premises imply that it is false. Premises used: \u201cTo move a block it must be clear.\u201d"
+        in text
+    )
 
 
 def test_solve_inequality_describes_the_solutions() -> None:

@@ -1,0 +1,100 @@
+"""Soundness of the default translation: a text it cannot read whole gets no verdict (docs/symil.md).
+
+Each sentence below once got, or could get, a confident verdict from a reading that lost meaning;
+now the translation refuses it at levels 1 and 2, so the pipeline escalates or declines.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from evolved_runtime.english import parse
+from evolved_runtime.english.soundness import isolated, unconnected
+from evolved_runtime.solvers.backends import applicable_backends, solve_task
+from evolved_runtime.symil.models import Atom, ForAll, Implies, Problem
+
+
+def verdicts(text: str) -> set[str]:
+    problem = parse(text, 2)
+    assert problem is not None, f"not translated: {text}"
+    return {solve_task(problem, b, 5000).verdict for b in applicable_backends(problem)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("All professional athletes train daily. Michael is a professional athlete. Therefore, Michael trains daily.",
+         "VALID"),
+        ("All musicians practice their instruments. David is a musician. Therefore, David practices his instrument.",
+         "VALID"),
+        ("Pressing button A activates system B. Activating system B opens door C. We press button A. Is door C open?",
+         "VALID"),
+    ],
+    ids=["athletes", "musicians", "button chain"],
+)  # fmt: skip
+def test_the_questions_of_issue_23_get_the_right_verdict(text: str, expected: str) -> None:
+    assert verdicts(text) == {expected}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "All professional athletes train daily. Michael is a professional athlete. Does Michael exercise?",
+        "All men are mortal. Is Plato mortal?",
+        "All cats are mammals. Tom is a cat. Is Tom an animal?",
+        "Tom is a bachelor. Is Tom married?",
+        "x is 5. Is y greater than 3?",
+    ],
+)
+def test_a_conclusion_that_no_premise_mentions_is_refused(text: str) -> None:
+    assert parse(text, 1) is None
+    assert parse(text, 2) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Every employee who works overtime gets a bonus. Maria is an employee. Overtime people work. Does Maria get a bonus?",
+        "All cats are mammals. Tom is a cat. Blue whales sing loudly. Is Tom a mammal?",
+    ],
+)
+def test_a_premise_about_nothing_else_in_the_text_is_refused(text: str) -> None:
+    assert parse(text, 2) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Most students like pizza. Tom is a student. Does Tom like pizza?",
+        "Tom usually walks to work. Tom is a nurse. Does Tom walk to work?",
+        "John never lies. John is a man. Does John lie?",
+        "Cats rarely bark. Tom is a cat. Does Tom bark?",
+        "Employees should arrive early. Ann is an employee. Does Ann arrive early?",
+        "Tom left without paying. Tom is a man. Did Tom pay?",
+        "Every student respects the teacher. Ann is a student. The teacher likes her. Does Ann respect the teacher?",
+        "John is in Paris. Paris is in France. Is John in France?",
+        "If it rains, she stays home. It rains. Does she stay home?",
+    ],
+)
+def test_a_sentence_read_only_in_part_is_refused(text: str) -> None:
+    assert parse(text, 2) is None
+
+
+def test_maria_works_overtime_is_about_maria() -> None:
+    text = ("Every employee who works overtime gets a bonus. Maria is an employee. Maria works overtime. "
+            "Does Maria get a bonus?")  # fmt: skip
+    assert verdicts(text) == {"VALID"}
+
+
+def test_unconnected_names_the_missing_symbols() -> None:
+    rule = ForAll(vars=["x"], body=Implies(left=Atom(pred="man", args=["x"]), right=Atom(pred="mortal", args=["x"])))
+    problem = Problem(premises=[rule], conclusion=Atom(pred="mortal", args=["plato"]))
+    assert unconnected(problem) == ["plato"]
+    assert unconnected(problem.model_copy(update={"conclusion": None})) == []
+
+
+def test_isolated_finds_the_premise_that_shares_nothing() -> None:
+    premises = [Atom(pred="cat", args=["tom"]), Atom(pred="sing", args=["whale"]), Atom(pred="mammal", args=["tom"])]
+    problem = Problem(premises=premises, conclusion=Atom(pred="mammal", args=["tom"]))
+    assert isolated(problem) == [1]
+    assert isolated(problem, ignore={"tom"}) == [0, 1]
