@@ -36,47 +36,34 @@ def test_the_questions_of_issue_23_get_the_right_verdict(text: str, expected: st
     assert verdicts(text) == {expected}
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "All professional athletes train daily. Michael is a professional athlete. Does Michael exercise?",
-        "All men are mortal. Is Plato mortal?",
-        "All cats are mammals. Tom is a cat. Is Tom an animal?",
-        "Tom is a bachelor. Is Tom married?",
-        "x is 5. Is y greater than 3?",
-    ],
-)
-def test_a_conclusion_that_no_premise_mentions_is_refused(text: str) -> None:
+REFUSED = [
+    # the conclusion mentions what no premise does
+    "All professional athletes train daily. Michael is a professional athlete. Does Michael exercise?",
+    "All men are mortal. Is Plato mortal?",
+    "All cats are mammals. Tom is a cat. Is Tom an animal?",
+    "Tom is a bachelor. Is Tom married?",
+    "x is 5. Is y greater than 3?",
+    # a premise is about nothing else in the text
+    "Every employee who works overtime gets a bonus. Maria is an employee. Overtime people work. Does Maria get a bonus?",
+    "All cats are mammals. Tom is a cat. Blue whales sing loudly. Is Tom a mammal?",
+    # a sentence would be read only in part
+    "Most students like pizza. Tom is a student. Does Tom like pizza?",
+    "Tom usually walks to work. Tom is a nurse. Does Tom walk to work?",
+    "John never lies. John is a man. Does John lie?",
+    "Cats rarely bark. Tom is a cat. Does Tom bark?",
+    "Employees should arrive early. Ann is an employee. Does Ann arrive early?",
+    "Tom left without paying. Tom is a man. Did Tom pay?",
+    "Every student respects the teacher. Ann is a student. The teacher likes her. Does Ann respect the teacher?",
+    "John is in Paris. Paris is in France. Is John in France?",
+    "If it rains, she stays home. It rains. Does she stay home?",
+    # more than one reading
+    "All cats are mammals. Are all cats dogs mammals?",
+]
+
+
+@pytest.mark.parametrize("text", REFUSED)
+def test_a_text_that_cannot_be_read_whole_is_refused_at_both_levels(text: str) -> None:
     assert parse(text, 1) is None
-    assert parse(text, 2) is None
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Every employee who works overtime gets a bonus. Maria is an employee. Overtime people work. Does Maria get a bonus?",
-        "All cats are mammals. Tom is a cat. Blue whales sing loudly. Is Tom a mammal?",
-    ],
-)
-def test_a_premise_about_nothing_else_in_the_text_is_refused(text: str) -> None:
-    assert parse(text, 2) is None
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Most students like pizza. Tom is a student. Does Tom like pizza?",
-        "Tom usually walks to work. Tom is a nurse. Does Tom walk to work?",
-        "John never lies. John is a man. Does John lie?",
-        "Cats rarely bark. Tom is a cat. Does Tom bark?",
-        "Employees should arrive early. Ann is an employee. Does Ann arrive early?",
-        "Tom left without paying. Tom is a man. Did Tom pay?",
-        "Every student respects the teacher. Ann is a student. The teacher likes her. Does Ann respect the teacher?",
-        "John is in Paris. Paris is in France. Is John in France?",
-        "If it rains, she stays home. It rains. Does she stay home?",
-    ],
-)
-def test_a_sentence_read_only_in_part_is_refused(text: str) -> None:
     assert parse(text, 2) is None
 
 
