@@ -116,6 +116,7 @@ def command(port: int, ping_port: int, namespace: str, server: str, ca: Path, to
         "--ping=true",
         "--ping.entryPoint=traefik",
         "--log.level=DEBUG",
+        "--log.noColor=true",
         f"{provider}=true",
         f"{provider}.endpoint={server}",
         f"{provider}.certAuthFilePath={ca}",

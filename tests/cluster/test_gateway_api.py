@@ -1,0 +1,304 @@
+"""A real Gateway API data plane splits live traffic by an HTTPRoute's weights.
+
+Traefik (built from its Go module) runs as a local process with its Kubernetes Gateway provider
+against the test cluster. Two variants of a pipeline exist the way the cluster has them: a
+Deployment and a Service per variant; KWOK makes the pods Ready and gives them IPs, and the
+EndpointSlice controller lists those IPs. Each variant's worker is a real ``evolved-runtime
+serve`` in a network namespace holding its pod's IP (``e2e.netns``), so Traefik reaches it at
+the address the EndpointSlice names. Traffic goes only to 127.0.0.1 (Traefik's entrypoint) and
+to those namespaces.
+
+The variants' programs differ by a comment, so every answer's ``x-evolved-program-hash`` header
+says which variant served it. ``apply_split`` is the one step that produces the HTTPRoute.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import sys
+import urllib.request
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from e2e import gateway_api, netns, toolchain, traefik
+from e2e.kube import Kubectl, wait_for
+from evolved_runtime.programs.loader import DEFAULTS_DIR
+
+pytestmark = pytest.mark.cluster
+
+PIPELINE = "ab"
+WEIGHTS = {"stable": 80, "canary": 20}
+REQUESTS = 1000
+TOLERANCE = 0.03  # Traefik's weighted round robin is deterministic: shares are exact but for the edges
+WORKER_PORT = 8080
+QUESTION = json.dumps(
+    {"model": "evolved", "messages": [{"role": "user", "content": "Solve 3x + 5 = 20"}]}
+).encode()  # answered by the solver, no LLM
+LABEL_PIPELINE = "evolved.test/pipeline"
+LABEL_VARIANT = "evolved.test/variant"
+
+
+def _unavailable(why: str) -> None:
+    if os.environ.get("EVOLVED_REQUIRE_CLUSTER", "") not in ("", "0", "false"):
+        pytest.fail(f"{why} (EVOLVED_REQUIRE_CLUSTER=1 makes this a failure)", pytrace=False)
+    pytest.skip(why)
+
+
+def service_name(variant: str) -> str:
+    return f"{PIPELINE}-{variant}"
+
+
+def variant_objects(namespace: str, variant: str) -> list[dict[str, Any]]:
+    """A one-pod Deployment and its Service (port 80 -> the pods' port named http), as the operator has them."""
+    labels = {LABEL_PIPELINE: PIPELINE, LABEL_VARIANT: variant}
+    container = {
+        "name": "worker",
+        "image": "evolved-pipelines/runtime:test",  # never pulled: KWOK runs no container
+        "ports": [{"name": "http", "containerPort": WORKER_PORT, "protocol": "TCP"}],
+    }
+    return [
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": service_name(variant), "namespace": namespace, "labels": labels},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": labels},
+                "template": {"metadata": {"labels": labels}, "spec": {"containers": [container]}},
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": service_name(variant), "namespace": namespace, "labels": labels},
+            "spec": {
+                "type": "ClusterIP",
+                "selector": labels,
+                "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+            },
+        },
+    ]
+
+
+def ready_endpoint_address(kubectl: Kubectl, namespace: str, service: str) -> str | None:
+    """The one ready address the Service's EndpointSlices list (with port http = 8080), else None."""
+    addresses = []
+    for endpoint_slice in kubectl.items(
+        "endpointslices", "-n", namespace, "-l", f"kubernetes.io/service-name={service}"
+    ):
+        if not any(p.get("name") == "http" and p.get("port") == WORKER_PORT for p in endpoint_slice.get("ports") or []):
+            continue
+        for endpoint in endpoint_slice.get("endpoints") or []:
+            if endpoint.get("conditions", {}).get("ready"):
+                addresses.extend(endpoint.get("addresses", []))
+    return addresses[0] if len(addresses) == 1 else None
+
+
+def wait_pod_address(kubectl: Kubectl, namespace: str, variant: str, timeout: float = 90.0) -> str:
+    """The pod IP of the variant's one pod, once KWOK made it Ready and its EndpointSlice lists it."""
+    service = service_name(variant)
+    return wait_for(
+        f"a ready address in {service}'s EndpointSlices",
+        lambda: ready_endpoint_address(kubectl, namespace, service),
+        timeout=timeout,
+    )
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status), response.read()
+    except OSError:
+        return 0, b""
+
+
+def ask(host: str, port: int, timeout: float = 10.0) -> tuple[int, str]:
+    """One chat request on a fresh connection: the status and the answer's program hash."""
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        connection.request("POST", "/v1/chat/completions", QUESTION, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.getheader("x-evolved-program-hash") or ""
+    except OSError:
+        return 0, ""
+    finally:
+        connection.close()
+
+
+def requests_served(address: str) -> int:
+    """Chat requests a worker answered, from its own /metrics (read at its pod address)."""
+    status, body = http_get(f"http://{address}:{WORKER_PORT}/metrics")
+    assert status == 200, f"/metrics of the worker at {address}: {status}"
+    total = 0.0
+    for line in body.decode().splitlines():
+        if line.startswith("evolved_requests_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
+@dataclass
+class Worker:
+    variant: str
+    address: str
+    program_hash: str
+
+
+@dataclass
+class DataPlane:
+    kubectl: Kubectl
+    namespace: str
+    gateway: traefik.Traefik
+    workers: dict[str, Worker]
+
+    def variant_of(self, program_hash: str) -> str | None:
+        return next((w.variant for w in self.workers.values() if w.program_hash == program_hash), None)
+
+    def send(self, count: int) -> Counter[str]:
+        """``count`` requests through Traefik's entrypoint, one connection; the variant of each answer."""
+        seen: Counter[str] = Counter()
+        connection = http.client.HTTPConnection("127.0.0.1", self.gateway.port, timeout=10)
+        try:
+            for _ in range(count):
+                connection.request("POST", "/v1/chat/completions", QUESTION, {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                variant = self.variant_of(response.getheader("x-evolved-program-hash") or "")
+                seen[variant if response.status == 200 and variant else f"status {response.status}"] += 1
+        finally:
+            connection.close()
+        return seen
+
+
+def apply_split(plane: DataPlane, weights: dict[str, int], mirror: tuple[str, int] | None = None) -> str:
+    """Produce the pipeline's HTTPRoute; returns its name.
+
+    The one step that the operator takes over with ``spec.traffic.provider: gatewayAPI``: it
+    renders an HTTPRoute named after the pipeline, one rule with a weighted backendRef per
+    variant Service (port 80), and a RequestMirror filter for a mirror variant.
+    """
+    backends = [gateway_api.Backend(service_name(v), w) for v, w in weights.items()]
+    mirrored = (gateway_api.Backend(service_name(mirror[0]), 0), mirror[1]) if mirror else None
+    route = gateway_api.http_route(PIPELINE, plane.namespace, plane.gateway.gateway, backends, mirror=mirrored)
+    gateway_api.apply(plane.kubectl, route)
+    return PIPELINE
+
+
+def wait_split_serving(plane: DataPlane, variants: set[str], timeout: float = 30.0) -> None:
+    """Until requests through Traefik reach every variant in ``variants`` (its config is applied)."""
+
+    def probe() -> bool:
+        seen = plane.send(10)
+        return set(seen) == variants
+
+    wait_for(f"Traefik to route to {sorted(variants)}", probe, timeout=timeout, interval=0.3)
+
+
+@pytest.fixture(scope="module")
+def data_plane(kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DataPlane]:
+    why = netns.available()
+    if why:
+        _unavailable(why)
+    built = [t for t in toolchain.targets() if t.name in ("traefik", "gateway-api")]
+    if not all(toolchain.is_built(t) for t in built):
+        _unavailable("Traefik or the Gateway API CRDs are not built: run `make binaries`")
+    netns.remove_stale()
+    workdir = tmp_path_factory.mktemp("gateway-api")
+    namespace = f"t-{uuid.uuid4().hex[:10]}"
+    kubectl.run("create", "namespace", namespace)
+    namespaces: list[netns.PodNetns] = []
+    try:
+        gateway_api.install_crds(kubectl)
+        gateway_api.apply(kubectl, *(o for v in WEIGHTS for o in variant_objects(namespace, v)))
+        addresses = {v: wait_pod_address(kubectl, namespace, v) for v in WEIGHTS}
+        workers: dict[str, Worker] = {}
+        for variant, address in addresses.items():
+            ns = netns.create(address)
+            namespaces.append(ns)
+            workers[variant] = start_worker(ns, variant, workdir)
+        with traefik.running(kubectl, namespace, workdir / "traefik") as gateway:
+            yield DataPlane(kubectl, namespace, gateway, workers)
+    finally:
+        for ns in namespaces:
+            ns.close()
+        kubectl.run("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+def start_worker(ns: netns.PodNetns, variant: str, workdir: Path) -> Worker:
+    """``evolved-runtime serve`` inside the pod's namespace, on its pod IP; its program differs per variant."""
+    programs = workdir / f"programs-{variant}"
+    programs.mkdir()
+    source = (DEFAULTS_DIR / "router.py").read_text()
+    (programs / "router.py").write_text(f"{source}\n# variant {variant}\n")  # a distinct program hash
+    shutil.copyfile(DEFAULTS_DIR / "profiles.py", programs / "profiles.py")
+    config = workdir / f"pipeline-{variant}.json"
+    config.write_text(json.dumps({"pipeline": PIPELINE, "variant": variant, "programs_dir": str(programs)}))
+    cmd = [sys.executable, "-m", "evolved_runtime.cli", "serve", "--config", str(config),
+           "--host", ns.address, "--port", str(WORKER_PORT)]  # fmt: skip
+    proc = ns.run(f"worker-{variant}", cmd, workdir / f"worker-{variant}.log")
+    ready = f"http://{ns.address}:{WORKER_PORT}/ready"
+    wait_for(
+        f"the {variant} worker at {ns.address} to be ready", lambda: http_get(ready)[0] == 200 or not proc.alive(), 60
+    )
+    assert proc.alive(), proc.log_tail()
+    status, program_hash = ask(ns.address, WORKER_PORT)
+    assert status == 200, f"the {variant} worker answered {status}:\n{proc.log_tail()}"
+    assert program_hash, "the worker's answer has no x-evolved-program-hash header"
+    return Worker(variant, ns.address, program_hash)
+
+
+def test_the_variants_are_told_apart_by_their_program_hash(data_plane: DataPlane) -> None:
+    hashes = {w.program_hash for w in data_plane.workers.values()}
+    assert len(hashes) == len(WEIGHTS), data_plane.workers
+
+
+def test_traefik_accepts_the_weighted_route_and_splits_live_traffic_by_its_weights(data_plane: DataPlane) -> None:
+    name = apply_split(data_plane, WEIGHTS)
+    conditions = gateway_api.wait_route_status(
+        data_plane.kubectl, data_plane.namespace, name, data_plane.gateway.controller, timeout=60
+    )
+    assert gateway_api.is_true(conditions, "Accepted"), conditions
+    assert gateway_api.is_true(conditions, "ResolvedRefs"), conditions
+    wait_split_serving(data_plane, set(WEIGHTS))
+
+    seen = data_plane.send(REQUESTS)
+
+    assert sum(seen.values()) == REQUESTS
+    assert set(seen) == set(WEIGHTS), f"every answer from a variant with status 200: {dict(seen)}"
+    for variant, weight in WEIGHTS.items():
+        share = seen[variant] / REQUESTS
+        assert abs(share - weight / 100) <= TOLERANCE, f"{variant}: {share:.1%} for weight {weight}: {dict(seen)}"
+
+
+def test_traefik_does_not_implement_request_mirror_and_answers_500_for_the_whole_rule(data_plane: DataPlane) -> None:
+    """What Traefik v3.6 does with the RequestMirror filter the operator renders for a mirror.
+
+    Recorded in docs/traffic.md: Traefik's Gateway provider lists RequestMirror as unsupported;
+    a rule that carries one is served by an error service (500 for every request, the mirror and
+    the primary backends receive nothing), while the route's status still reads Accepted and
+    ResolvedRefs. A gateway that implements mirroring would fail this test: then the provider's
+    docs change with it.
+    """
+    name = apply_split(data_plane, {"stable": 100, "canary": 0}, mirror=("canary", 100))
+    conditions = gateway_api.wait_route_status(
+        data_plane.kubectl, data_plane.namespace, name, data_plane.gateway.controller, timeout=60
+    )
+    wait_for("Traefik to apply the mirrored route", lambda: data_plane.send(1) == Counter({"status 500": 1}), 30)
+    served_before = {v: requests_served(w.address) for v, w in data_plane.workers.items()}
+
+    seen = data_plane.send(20)
+
+    assert seen == Counter({"status 500": 20})
+    assert {v: requests_served(w.address) for v, w in data_plane.workers.items()} == served_before
+    summary = {kind: (c["status"], c.get("reason")) for kind, c in conditions.items()}
+    assert gateway_api.is_true(conditions, "Accepted"), summary
+    assert gateway_api.is_true(conditions, "ResolvedRefs"), summary
