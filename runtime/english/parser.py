@@ -109,6 +109,7 @@ def _normalise(sentence: str, relaxed: bool) -> str:
     text = re.sub(r"[\"!]", "", text)
     text = re.sub(r"\s+", " ", text).strip()
     text = modals(text)
+    text = re.sub(r"\bone (needs?|must|has|have|can|may)\b", r"a person \1", text)  # "one" the pronoun
     if relaxed:
         text = _FILLER.sub("", text)
         text = words_to_numbers(text)

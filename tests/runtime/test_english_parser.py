@@ -116,3 +116,80 @@ def test_default_translation_program_loads_by_path() -> None:
     assert isinstance(problem, Problem)
     assert program.translate("Tell me a joke.", 2, {}, None) is None
     assert program.translate("Tell me a joke.", 3, {}, None) is None
+
+
+SYMIL = [
+    ("If P then Q. Not Q. Therefore not P.",
+     [{"op": "implies", "left": {"op": "atom", "pred": "prop_p", "args": ["world_"]},
+       "right": {"op": "atom", "pred": "prop_q", "args": ["world_"]}},
+      {"op": "not", "arg": {"op": "atom", "pred": "prop_q", "args": ["world_"]}}],
+     {"op": "not", "arg": {"op": "atom", "pred": "prop_p", "args": ["world_"]}}),
+    ("Either Ann is at home or Ann is at work. Ann is not at home. Is Ann at work?",
+     [{"op": "or", "args": [{"op": "atom", "pred": "at_hom", "args": ["ann"]},
+                            {"op": "atom", "pred": "at_work", "args": ["ann"]}]},
+      {"op": "not", "arg": {"op": "atom", "pred": "at_hom", "args": ["ann"]}}],
+     {"op": "atom", "pred": "at_work", "args": ["ann"]}),
+    ("All employees except interns may park. Carol is an employee. Carol is not an intern. May Carol park?",
+     [{"op": "forall", "vars": ["x_"], "body": {"op": "implies", "left": {"op": "and", "args": [
+         {"op": "atom", "pred": "employee", "args": ["x_"]},
+         {"op": "not", "arg": {"op": "atom", "pred": "intern", "args": ["x_"]}}]},
+         "right": {"op": "atom", "pred": "allowed_park", "args": ["x_"]}}},
+      {"op": "atom", "pred": "employee", "args": ["carol"]},
+      {"op": "not", "arg": {"op": "atom", "pred": "intern", "args": ["carol"]}}],
+     {"op": "atom", "pred": "allowed_park", "args": ["carol"]}),
+    ("To drive a car, one needs a license. Tom has a license. Can Tom drive a car?",
+     [{"op": "forall", "vars": ["x_"], "body": {"op": "implies",
+       "left": {"op": "atom", "pred": "driv_car", "args": ["x_"]},
+       "right": {"op": "atom", "pred": "hav_licens", "args": ["x_"]}}},
+      {"op": "atom", "pred": "hav_licens", "args": ["tom"]}],
+     {"op": "atom", "pred": "driv_car", "args": ["tom"]}),
+    ("Pressing button A activates system B. We press button A. Is system B activated?",
+     [{"op": "implies", "left": {"op": "atom", "pred": "press", "args": ["button_a"]},
+       "right": {"op": "atom", "pred": "activat", "args": ["system_b"]}},
+      {"op": "atom", "pred": "press", "args": ["button_a"]}],
+     {"op": "atom", "pred": "activat", "args": ["system_b"]}),
+    ("x is 12. Is x even?",
+     [{"op": "=", "left": "x", "right": 12}],
+     {"op": "and", "args": [{"op": "not", "arg": {"op": "=", "left": "x", "right": {"op": "+", "args": [
+         {"op": "*", "args": [2, "k_1"]}, 1]}}}]}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "premises", "conclusion"), SYMIL, ids=[s[0] for s in SYMIL])
+def test_new_sentence_kinds_translate_to_the_expected_symil(
+    text: str, premises: list[dict[str, object]], conclusion: dict[str, object]
+) -> None:
+    problem = parse(text, 2)
+    assert problem is not None
+    dumped = problem.model_dump(mode="json", exclude_defaults=False)
+    assert dumped["premises"] == premises
+    assert dumped["conclusion"] == conclusion
+
+
+def test_parity_variables_are_integers_and_helpers_are_fresh() -> None:
+    problem = parse("x is even. y is x plus 1. Is y odd?", 2)
+    assert problem is not None
+    assert problem.variables == {"x": "int", "k_1": "int", "y": "int", "k_2": "int"}
+
+
+def test_parity_with_a_decimal_number_is_refused() -> None:
+    assert parse("x is 2.5. Is x even?", 2) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Students may borrow books if they have a library card. Jo is a student. Jo has a library card. "
+         "May Jo borrow books?", "VALID"),
+        ("Visitors must sign in. Eve is a visitor. Is Eve allowed to sign in?", "VALID"),
+        ("Members do not have to pay a fee. Ivan is a member. Must Ivan pay a fee?", "NOT_VALID"),
+        ("A voter must be registered to vote. Cleo is a voter. Cleo is not registered. Can Cleo vote?", "NOT_VALID"),
+        ("If Tom studies, he passes the exam. Tom studies. Does Tom pass the exam?", "VALID"),
+        ("P only if Q. Q. Therefore P.", "NOT_VALID"),
+        ("x is divisible by 6. Is x divisible by 3?", "VALID"),
+        ("a is odd. b is odd. c is the sum of a and b. Is c odd?", "NOT_VALID"),
+    ],
+    ids=["library card", "must implies may", "need not", "registered", "pronoun", "only if", "divisible", "odd sum"],
+)  # fmt: skip
+def test_new_kinds_get_one_verdict_from_every_backend(text: str, expected: str) -> None:
+    assert set(verdicts(text, 2)) == {expected}
