@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "examples" / "quickstart.yaml"
 AB_EXPERIMENT = ROOT / "examples" / "ab-experiment.yaml"
 SPLIT_REQUESTS = 1000
-USERS = ("alice", "bob", "carol")
+USERS = ("alice", "bob", "victor", "zoe")
 QUESTION = "All cats are mammals. All mammals are animals. Therefore, all cats are animals."
 
 
