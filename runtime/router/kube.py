@@ -52,6 +52,7 @@ def micro_time(timestamp: float) -> str:
 
 def source(pipeline: str, namespace: str, kubeconfig: str | None) -> Source:
     async def follow(router: Router) -> None:
+        logging.getLogger("httpx2").setLevel(logging.WARNING)  # not a log line per API request
         config = KubeConfig.from_file(kubeconfig) if kubeconfig else None  # None: in-cluster, then $KUBECONFIG
         client = AsyncClient(config=config, namespace=namespace, timeout=httpx2.Timeout(10.0))
         await Follower(client, router, pipeline, namespace).run()
