@@ -36,9 +36,10 @@ from evolved_runtime.programs.loader import DEFAULTS_DIR
 pytestmark = pytest.mark.cluster
 
 PIPELINE = "ab"
+HOSTNAME = "ab.evolved.test"  # the route's hostname: requests carry it as Host (the name resolves nowhere)
 WEIGHTS = {"stable": 80, "canary": 20}
 REQUESTS = 1000
-TOLERANCE = 0.03  # Traefik's weighted round robin is deterministic: shares are exact but for the edges
+TOLERANCE = 0.02  # the issue's bound; Traefik's weighted round robin is deterministic (800/200 exactly here)
 WORKER_PORT = 8080
 QUESTION = json.dumps(
     {"model": "evolved", "messages": [{"role": "user", "content": "Solve 3x + 5 = 20"}]}
@@ -168,8 +169,9 @@ class DataPlane:
         seen: Counter[str] = Counter()
         connection = http.client.HTTPConnection("127.0.0.1", self.gateway.port, timeout=10)
         try:
+            headers = {"Content-Type": "application/json", "Host": HOSTNAME}
             for _ in range(count):
-                connection.request("POST", "/v1/chat/completions", QUESTION, {"Content-Type": "application/json"})
+                connection.request("POST", "/v1/chat/completions", QUESTION, headers)
                 response = connection.getresponse()
                 response.read()
                 variant = self.variant_of(response.getheader("x-evolved-program-hash") or "")
@@ -183,12 +185,17 @@ def apply_split(plane: DataPlane, weights: dict[str, int], mirror: tuple[str, in
     """Produce the pipeline's HTTPRoute; returns its name.
 
     The one step that the operator takes over with ``spec.traffic.provider: gatewayAPI``: it
-    renders an HTTPRoute named after the pipeline, one rule with a weighted backendRef per
-    variant Service (port 80), and a RequestMirror filter for a mirror variant.
+    renders an HTTPRoute named after the pipeline (parentRefs and hostnames from
+    ``spec.traffic.gatewayAPI``: here the Traefik Gateway and HOSTNAME), one rule with a weighted
+    backendRef per variant Service (``<pipeline>-<variant>``, port 80), and a RequestMirror filter
+    for a mirror variant. Swapping this for "apply an EvolvedPipeline with provider gatewayAPI"
+    also hands the Deployments and Services to the operator: ``variant_objects`` then goes.
     """
     backends = [gateway_api.Backend(service_name(v), w) for v, w in weights.items()]
     mirrored = (gateway_api.Backend(service_name(mirror[0]), 0), mirror[1]) if mirror else None
-    route = gateway_api.http_route(PIPELINE, plane.namespace, plane.gateway.gateway, backends, mirror=mirrored)
+    route = gateway_api.http_route(
+        PIPELINE, plane.namespace, plane.gateway.gateway, backends, hostnames=[HOSTNAME], mirror=mirrored
+    )
     gateway_api.apply(plane.kubectl, route)
     return PIPELINE
 
@@ -272,6 +279,7 @@ def test_traefik_accepts_the_weighted_route_and_splits_live_traffic_by_its_weigh
 
     seen = data_plane.send(REQUESTS)
 
+    print(f"{REQUESTS} requests through Traefik: {dict(seen)}")
     assert sum(seen.values()) == REQUESTS
     assert set(seen) == set(WEIGHTS), f"every answer from a variant with status 200: {dict(seen)}"
     for variant, weight in WEIGHTS.items():
