@@ -22,6 +22,7 @@ import ipaddress
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import time
@@ -51,6 +52,12 @@ def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 def _json(*args: str) -> list[dict[str, Any]]:
     out = _ip("-j", *args).stdout.strip()
     return list(json.loads(out)) if out else []
+
+
+def dies_with_parent(cmd: list[str]) -> list[str]:
+    """``cmd`` under ``setpriv --pdeathsig TERM``: it gets SIGTERM when the test process dies, even
+    by SIGKILL, so a killed run leaves no server behind (the namespace itself: ``remove_stale``)."""
+    return ["setpriv", "--pdeathsig", "TERM", *cmd] if shutil.which("setpriv") else cmd
 
 
 def available() -> str | None:
@@ -118,8 +125,8 @@ class PodNetns:
     started: list[processes.Background] = field(default_factory=list)
 
     def run(self, name: str, cmd: list[str], log_path: Path, env: dict[str, str] | None = None) -> processes.Background:
-        """Start ``cmd`` inside the namespace (``ip netns exec`` execs it: the PID is the command's)."""
-        proc = processes.start(name, ["ip", "netns", "exec", self.name, *cmd], log_path, env=env)
+        """Start ``cmd`` inside the namespace (``ip netns exec`` and ``setpriv`` exec it: the PID is the command's)."""
+        proc = processes.start(name, ["ip", "netns", "exec", self.name, *dies_with_parent(cmd)], log_path, env=env)
         self.started.append(proc)
         return proc
 
@@ -167,7 +174,7 @@ def create(address: str) -> PodNetns:
     ns = PodNetns(
         name=f"{PREFIX}{os.getpid()}-{token}",
         address=str(ip),
-        host_veth=f"evh{token}",
+        host_veth=f"evh{token}",  # remove_stale derives it from the name's token
         inner_veth=f"evn{token}",
         host_end=_host_end_address(ip),
     )
@@ -212,5 +219,6 @@ def remove_stale() -> list[str]:
         pids = [int(p) for p in _ip("netns", "pids", name, check=False).stdout.split() if p.isdigit()]
         _kill_pids(pids, timeout=5.0)
         _ip("netns", "delete", name, check=False)
+        _ip("link", "delete", f"evh{name.rsplit('-', 1)[-1]}", check=False)  # the kernel would, a moment later
         removed.append(name)
     return removed

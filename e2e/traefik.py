@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from e2e import gateway_api, processes, toolchain
+from e2e import gateway_api, netns, processes, toolchain
 from e2e.kube import Kubectl, wait_for
 
 CONTROLLER_NAME = "traefik.io/gateway-controller"
@@ -153,7 +153,9 @@ def running(kubectl: Kubectl, namespace: str, workdir: Path, timeout: float = 60
             gateway_api.gateway(GATEWAY_NAME, namespace, class_name, port),
         )
         proc = processes.start(
-            "traefik", command(port, ping_port, namespace, server, ca, token), workdir / "traefik.log"
+            "traefik",
+            netns.dies_with_parent(command(port, ping_port, namespace, server, ca, token)),
+            workdir / "traefik.log",
         )
         traefik = Traefik(proc, namespace, port, ping_port, class_name)
         wait_for("Traefik /ping", lambda: traefik.ping() or not proc.alive(), timeout=timeout)
