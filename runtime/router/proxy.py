@@ -93,6 +93,7 @@ class Router:
         self.shadow = shadow.ShadowBook()
         self.stats = RouterStats(self.shadow, self._gauges)
         self.mirror_in_flight = 0
+        self.active = 0  # clients' requests in flight (a stop waits for them)
         # exchanges waiting for an answer's head, with their deadlines: one sweep a second times
         # them out (cheaper on the hot path than a timer per request; deadlines are coarse anyway)
         self.waiting: dict[Exchange, float] = {}
@@ -369,6 +370,7 @@ class Exchange:
             if status == 0 or status >= 500:
                 stats.mirror["failed"] += 1
         else:
+            self.router.active -= 1
             stats.requests += 1
             if status:
                 stats.answered(status, time.perf_counter() - self.request.received_at)
@@ -385,6 +387,7 @@ class Exchange:
         if not self.reported:
             self.reported = True
             self._stop_waiting()
+            self.router.active -= 1
             self.stats.requests += 1
             if self.pair is not None:
                 self.pair.answered(0, None)
@@ -518,6 +521,7 @@ class ClientConnection(asyncio.Protocol):
             return
         pair = router.mirror(request, variant.name) if router.table.mirror is not None else None
         self.exchange = Exchange(router, self, request, variant, pair)
+        router.active += 1
         self.exchange.start()
 
     def _answer_locally(self, request: Request) -> None:

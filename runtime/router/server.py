@@ -16,6 +16,8 @@ from evolved_runtime.router.table import Table
 log = logging.getLogger("evolved_runtime.router")
 
 # Given the router once it runs, a source keeps its table current (the Kubernetes watches).
+DRAIN_S = 10.0  # on SIGTERM, how long requests in flight may take to finish
+
 Source = Callable[[Router], Coroutine[Any, Any, None]]
 
 
@@ -29,10 +31,12 @@ async def serve(table: Table, host: str, port: int, options: Options, source: So
     following = loop.create_task(source(router)) if source is not None else None
     log.info("router listening", extra={"fields": {"host": host, "port": port, "source": table.source}})
     await stop.wait()
-    server.close()  # no new connections; requests in flight finish while the pod leaves its Service
+    server.close()  # no new connections; the requests in flight may finish
     if following is not None:
         following.cancel()
-    await server.wait_closed()
+    deadline = loop.time() + DRAIN_S
+    while router.active and loop.time() < deadline:  # noqa: ASYNC110 (a plain counter, polled only at a stop)
+        await asyncio.sleep(0.05)
 
 
 def run(table: Table, host: str, port: int, options: Options, source: Source | None = None) -> None:

@@ -4,6 +4,7 @@ retries, ejection, its own paths and its flags."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import urllib.request
@@ -15,7 +16,7 @@ import openai
 import pytest
 
 from e2e.fake_upstream import Behaviour, FakeUpstream
-from tests.runtime.conftest import free_port, wait_until
+from tests.runtime.conftest import free_port, http_status, wait_until
 from tests.runtime.router.backend import Backend
 from tests.runtime.router.conftest import StartRouter
 from tests.runtime.router.load import hammer
@@ -205,3 +206,17 @@ def test_invalid_flags_exit_2_with_a_clear_message(flags: list[str]) -> None:
     message = done.stderr.strip().splitlines()[-1]
     assert message.startswith(("evolved-runtime router: ", "usage: ", "evolved-runtime router: error: ")), message
     assert len(message) > 30, message
+
+
+async def test_on_sigterm_the_router_lets_a_request_in_flight_finish_and_exits_0(
+    start_router: StartRouter, backends: Callable[..., Backend]
+) -> None:
+    backend = backends()
+    router = start_router("--variant", f"stable={backend.url}")
+    async with aiohttp.ClientSession() as session, session.get(router.url + "/stream") as response:
+        assert await response.content.readuntil(b"\n\n") == b"data: first\n\n"
+        router.process.process.send_signal(signal.SIGTERM)
+        await wait_until(lambda: http_status(router.url + "/healthz")[0] == 0, timeout=10)  # no longer listening
+        backend.gate.set()
+        assert await response.content.read() == b"data: last\n\ndata: [DONE]\n\n"
+    assert router.process.process.wait(10) == 0
