@@ -102,24 +102,6 @@ async def test_an_upstream_with_a_short_keep_alive_gets_no_error_after_idle_gaps
         upstream.stop()
 
 
-async def test_a_stream_passes_through_chunk_by_chunk(
-    start_router: StartRouter, backends: Callable[..., Backend]
-) -> None:
-    # The backend sends its second chunk only once the client has read the first one: if the
-    # router held the answer back, the client would never see the first chunk and the gate would
-    # not open.
-    backend = backends()
-    router = start_router("--variant", f"stable={backend.url}")
-    async with aiohttp.ClientSession() as session, session.get(router.url + "/stream") as response:
-        assert response.headers["content-type"] == "text/event-stream"
-        first = await response.content.readuntil(b"\n\n")
-        assert first == b"data: first\n\n"
-        backend.gate.set()
-        rest = await response.content.read()
-    assert rest == b"data: last\n\ndata: [DONE]\n\n"
-    assert backend.gate_opened is True
-
-
 async def test_connection_failures_are_retried_on_another_endpoint_and_the_dead_one_is_ejected(
     start_router: StartRouter, backends: Callable[..., Backend]
 ) -> None:
@@ -208,15 +190,23 @@ def test_invalid_flags_exit_2_with_a_clear_message(flags: list[str]) -> None:
     assert len(message) > 30, message
 
 
-async def test_on_sigterm_the_router_lets_a_request_in_flight_finish_and_exits_0(
-    start_router: StartRouter, backends: Callable[..., Backend]
+@pytest.mark.parametrize("sigterm", [False, True], ids=["as it is", "with a SIGTERM in the middle"])
+async def test_a_stream_passes_through_chunk_by_chunk(
+    start_router: StartRouter, backends: Callable[..., Backend], sigterm: bool
 ) -> None:
+    # The backend sends its second chunk only once the client has read the first one: if the
+    # router held the answer back, the client would never see the first chunk and the gate would
+    # not open. On SIGTERM the router stops listening and lets the stream finish, then exits 0.
     backend = backends()
     router = start_router("--variant", f"stable={backend.url}")
     async with aiohttp.ClientSession() as session, session.get(router.url + "/stream") as response:
+        assert response.headers["content-type"] == "text/event-stream"
         assert await response.content.readuntil(b"\n\n") == b"data: first\n\n"
-        router.process.process.send_signal(signal.SIGTERM)
-        await wait_until(lambda: http_status(router.url + "/healthz")[0] == 0, timeout=10)  # no longer listening
+        if sigterm:
+            router.process.process.send_signal(signal.SIGTERM)
+            await wait_until(lambda: http_status(router.url + "/healthz")[0] == 0, timeout=10)  # not listening
         backend.gate.set()
         assert await response.content.read() == b"data: last\n\ndata: [DONE]\n\n"
-    assert router.process.process.wait(10) == 0
+    assert backend.gate_opened is True
+    if sigterm:
+        assert router.process.process.wait(10) == 0
