@@ -290,6 +290,40 @@ def test_traefik_accepts_the_weighted_route_and_splits_live_traffic_by_its_weigh
         assert abs(share - weight / 100) <= TOLERANCE, f"{variant}: {share:.1%} for weight {weight}: {dict(seen)}"
 
 
+def test_a_weight_change_in_the_route_reaches_traefik(data_plane: DataPlane) -> None:
+    apply_split(data_plane, WEIGHTS)
+    name = apply_split(data_plane, {"stable": 50, "canary": 50})
+    conditions = gateway_api.wait_route_status(
+        data_plane.kubectl, data_plane.namespace, name, data_plane.gateway.controller, timeout=60
+    )
+    assert gateway_api.is_true(conditions, "Accepted"), conditions
+    wait_for("Traefik to split 50/50", lambda: data_plane.send(20) == Counter({"stable": 10, "canary": 10}), 30)
+
+    seen = data_plane.send(200)
+
+    assert seen == Counter({"stable": 100, "canary": 100})
+
+
+def test_a_backend_service_that_does_not_exist_is_reported_in_the_route_status(data_plane: DataPlane) -> None:
+    """What the operator reflects into the pipeline's conditions when its gateway rejects a route."""
+    route = gateway_api.http_route(
+        f"{PIPELINE}-missing",
+        data_plane.namespace,
+        data_plane.gateway.gateway,
+        [gateway_api.Backend(service_name("missing"), 100)],
+        hostnames=["missing.evolved.test"],
+    )
+    gateway_api.apply(data_plane.kubectl, route)
+
+    conditions = gateway_api.wait_route_status(
+        data_plane.kubectl, data_plane.namespace, f"{PIPELINE}-missing", data_plane.gateway.controller, timeout=60
+    )
+
+    resolved = conditions["ResolvedRefs"]
+    assert (resolved["status"], resolved["reason"]) == ("False", "BackendNotFound"), resolved
+    assert service_name("missing") in resolved["message"], resolved
+
+
 def test_traefik_does_not_implement_request_mirror_and_answers_500_for_the_whole_rule(data_plane: DataPlane) -> None:
     """What Traefik v3.6 does with the RequestMirror filter the operator renders for a mirror.
 
