@@ -17,7 +17,7 @@ from evolved_runtime.english.words import singular
 from evolved_runtime.symil.models import And, ForAll, Formula, Implies
 
 X = "x_"
-_ANYONE = r"(?:one|you|a person|people|someone|anyone|everyone|a (\w+)|an (\w+))"
+_ANYONE = r"(?:one|you|a person|people|someone|anyone|everyone|a (\w+)|an (\w+)|(\w+s))"
 _NEED = r"(must|needs?)"
 
 
@@ -33,12 +33,12 @@ def _requirement(modal: str, text: str, context: Context) -> Pred:
 def statement(text: str, context: Context) -> Formula | None:
     match = re.fullmatch(rf"(?:to|in order to) (.+?),? {_ANYONE} {_NEED} (.+)", text)
     if match:
-        action, kind_a, kind_b, modal, needed = match.groups()
-        return _precondition(action, kind_a or kind_b, modal, needed, context)
+        action, kind_a, kind_b, kind_c, modal, needed = match.groups()
+        return _precondition(action, kind_a or kind_b or kind_c, modal, needed, context)
     match = re.fullmatch(rf"{_ANYONE} {_NEED} (.+?) (?:in order )?to (.+)", text)
     if match:
-        kind_a, kind_b, modal, needed, action = match.groups()
-        return _precondition(action, kind_a or kind_b, modal, needed, context)
+        kind_a, kind_b, kind_c, modal, needed, action = match.groups()
+        return _precondition(action, kind_a or kind_b or kind_c, modal, needed, context)
     match = re.fullmatch(r"(\w+ing) ((?:the )?\w+) (\w+s) ((?:the )?\w+)", text)
     if match:
         cause, thing, effect, other = match.groups()
@@ -46,10 +46,12 @@ def statement(text: str, context: Context) -> Formula | None:
     return None
 
 
-def _precondition(action: str, kind: str | None, modal: str, needed: str, context: Context) -> Formula:
+def _precondition(action: str, kind: str | None, modal: str, needed: str, context: Context) -> Formula | None:
+    if action.startswith("be "):  # "a block must be clear to be moved": a requirement of logic
+        return None
     can = verb_phrase(action, context)
     need = _requirement(modal, needed, context)
     left = can(X)
-    if kind is not None and singular(kind) not in ("person", "one", "thing"):
+    if kind is not None and singular(kind) not in ("person", "one", "thing", "people"):
         left = And(args=[kind_atom(kind, context)(X), left])
     return ForAll(vars=[X], body=Implies(left=left, right=need(X)))

@@ -16,6 +16,11 @@ WORLD = "world_"
 """The one individual that propositions ("P", "it rains") are about."""
 
 _PEOPLE = r"(?:we|you|i|they|someone|somebody|one)"
+_WEATHER_WORDS = (
+    "rain snow hail freez storm thunder drizzl pour sunny cloudy windy foggy stormy cold hot warm dark humid icy"
+)
+_WEATHER = frozenset(_WEATHER_WORDS.split())
+"""What "it" may be about on its own ("it rains", "it is cold"); any other "it" needs a referent."""
 
 
 def proposition(letter: str, context: Context) -> Pred:
@@ -38,7 +43,7 @@ def event(verb: str, thing: str, context: Context) -> Formula:
 def statement(text: str, context: Context) -> Formula | None:
     """One sentence about individuals, or None."""
     match = re.fullmatch(r"([a-z])(?: is true| holds| is the case)?", text)
-    if match and match.group(1) != "a":
+    if match:
         return proposition(match.group(1), context)(WORLD)
     match = re.fullmatch(r"([a-z]) is (?:false|not true|not the case)", text)
     if match:
@@ -49,17 +54,23 @@ def statement(text: str, context: Context) -> Formula | None:
     match = re.fullmatch(rf"{_PEOPLE} (?:do|did) not (\w+) ((?:the )?{NAME})", text)
     if match:
         return Not(arg=event(match.group(1), match.group(2), context))
-    match = re.fullmatch(r"it (is .+|rains|snows|\w+s)", text)
-    if match:
+    match = re.fullmatch(r"it (is |was |does |did )?(not )?(\w+)", text)
+    if match and (stem(match.group(3)) in _WEATHER or match.group(3) in _WEATHER):
         context.spelling.setdefault(WORLD, "it")
-        rest = match.group(1)
-        prop = predicate(rest[3:], context) if rest.startswith("is ") else verb_phrase(rest, context)
-        return prop(WORLD)
+        said = match.group(3)
+        prop = predicate(said, context) if match.group(1) in ("is ", "was ") else verb_phrase(said, context)
+        return Not(arg=prop(WORLD)) if match.group(2) else prop(WORLD)
+    match = re.fullmatch(r"([a-z]) and ([a-z]) are (?:both )?(true|false)", text)
+    if match:
+        letters: list[Formula] = [proposition(g, context)(WORLD) for g in match.group(1, 2)]
+        return And(args=[Not(arg=f) for f in letters] if match.group(3) == "false" else letters)
+    match = re.fullmatch(rf"(the {NAME}) are (.+)", text)  # "the streets are wet": named things
+    if match:
+        return predicate(match.group(2), context)(individual(match.group(1), context))
     match = re.fullmatch(rf"({NAME}) and ({NAME}) are (.+)", text)
     if match:
         prop = predicate(match.group(3), context)
-        first, second = individual(match.group(1), context), individual(match.group(2), context)
-        return And(args=[prop(first), prop(second)])
+        return And(args=[prop(individual(match.group(g), context)) for g in (1, 2)])
     match = re.fullmatch(rf"((?:the )?{NAME}) (?:is|was) (.+)", text)
     if match:
         name = individual(match.group(1), context)
@@ -75,14 +86,17 @@ def statement(text: str, context: Context) -> Formula | None:
 def question(text: str, context: Context) -> Formula | None:
     """``is tom a cat``, ``can tweety fly``, ``does michael train daily``, ``is door_c open``, ``is p true``."""
     match = re.fullmatch(r"(?:is|does) ([a-z]) (?:true|hold|follow|the case)", text)
-    if match and match.group(1) != "a":
+    if match:
         return proposition(match.group(1), context)(WORLD)
     match = re.fullmatch(r"is ([a-z]) false", text)
-    if match and match.group(1) != "a":
-        return Not(arg=proposition(match.group(1), context)(WORLD))
-    match = re.fullmatch(r"(is|does|did) it (.+)", text)
     if match:
-        return statement(f"it {'is ' if match.group(1) == 'is' else ''}{match.group(2)}", context)
+        return Not(arg=proposition(match.group(1), context)(WORLD))
+    match = re.fullmatch(rf"are (the {NAME}) (.+)", text)
+    if match:
+        return predicate(match.group(2), context)(individual(match.group(1), context))
+    match = re.fullmatch(r"(is|was|does|did) it (\w+)", text)
+    if match:
+        return statement(f"it {'is ' if match.group(1) in ('is', 'was') else ''}{match.group(2)}", context)
     match = re.fullmatch(rf"(can|may|must|need) ((?:the )?{NAME}) (.+)", text)
     if match:
         name = individual(match.group(2), context)

@@ -84,7 +84,7 @@ def strip_titles(text: str) -> str:
     return re.sub(rf"\b(?:{titles})\b\.?\s+(?=[A-Z])", "", text)
 
 
-_JOINABLE = re.compile(r"\b([a-z]{2,}) ([A-Z])\b")
+_JOINABLE = re.compile(r"\b([A-Za-z][a-z]+) ([A-Z])\b")
 _FUNCTION_WORDS = (
     "all some no every each any is are was were on of than the a an and or if then not to by with that "
     "from at in under over above below between so therefore thus hence if unless when can must may does do "
@@ -98,7 +98,7 @@ def join_labels(text: str) -> str:
     """``door C`` -> ``door_C``: a singular noun followed by a capital letter names one thing."""
 
     def repl(match: re.Match[str]) -> str:
-        if match.group(1) in _NOT_A_NOUN or match.group(1).endswith(("s", "ing", "ed")):
+        if match.group(1).lower() in _NOT_A_NOUN or match.group(1).endswith(("s", "ing", "ed")):
             return match.group(0)
         return f"{match.group(1)}_{match.group(2)}"
 
@@ -109,6 +109,7 @@ _CAPITALISED_FUNCTION_WORDS = frozenset(w.capitalize() for w in _NOT_A_NOUN) | {
     "Therefore", "Question", "Premise", "Conclusion", "It", "We", "You", "They", "He", "She", "Who", "What", "Why",
     "How", "Which", "Where", "Find", "Solve", "Let", "Has", "Have", "Did", "Was", "Were", "Everyone", "Nobody",
     "Everything", "Nothing", "Someone", "Something", "None", "Whoever", "Note", "Given", "Suppose", "Fact",
+    "Will", "Shall", "Would", "Could", "Should", "Might", "Am", "Anyone", "Everybody", "Somebody",
 }  # fmt: skip
 
 

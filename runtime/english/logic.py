@@ -81,7 +81,10 @@ def _kind(text: str, context: Context) -> Pred:
 
 
 def _property(rest: str, context: Context) -> Pred:
-    """``is/are PRED`` or a verb phrase."""
+    """``is/are PRED``, ``are birds that cannot fly``, or a verb phrase."""
+    match = re.fullmatch(rf"{_BE} ((?:a |an )?\w+(?: \w+)?) (?:that|who|which) (.+)", rest)
+    if match:
+        return _and(_kind(match.group(1), context), _property(match.group(2), context))
     match = re.fullmatch(rf"{_BE} (.+)", rest)
     if match:
         return predicate(match.group(1), context)
@@ -109,6 +112,8 @@ def split_subject(words: list[str], plural: bool) -> list[tuple[str, str]]:
         last, verb = words[cut - 1], words[cut]
         if last in RESERVED or (is_plural(last) != plural and last not in ("fish", "sheep", "deer")):
             continue
+        if any(w in POSSESSIVES for w in words[:cut]):
+            continue
         if _verb_starts(verb, plural):
             splits.append((" ".join(words[:cut]), " ".join(words[cut:])))
     return splits
@@ -123,6 +128,9 @@ def _one_split(text: str, plural: bool) -> tuple[str, str]:
 
 def _relative_verb(text: str, context: Context, plural: bool) -> tuple[Pred, Pred]:
     """``studies hard passes the exam`` -> (studies hard, passes the exam): both verbs agree with the subject."""
+    described = re.fullmatch(r"((?!is |are ).+?) (?:is|are) (.+)", text)
+    if described:  # "who exercise are healthy"
+        return verb_phrase(described.group(1), context), predicate(described.group(2), context)
     words = words_of(text)
     cuts = [cut for cut in range(1, len(words)) if _verb_starts(words[cut], plural) and words[cut - 1] not in RESERVED]
     if not words or not _verb_starts(words[0], plural) or len(cuts) != 1:
@@ -175,9 +183,13 @@ def _conditional(text: str, context: Context) -> Formula | None:
 def _exception(text: str, context: Context) -> Formula | None:
     """``employees may park unless they are on probation`` / ``students may borrow books if they have a card`` /
     ``all employees except interns may park``: the rule, restricted (nothing is said about the exception)."""
-    match = re.fullmatch(r"(.+?),? (unless|if|when|provided that|as long as) (?:they|it|he|she) (.+)", text)
+    match = re.fullmatch(r"(.+?),? (unless|if|when|provided that|as long as) (they|he|she) (.+)", text)
     if match:
-        rule_text, condition = match.group(1), _property(match.group(3), context)
+        plural_rule = re.match(r"(?:all|no) |(\w+) ", match.group(1))
+        plural = plural_rule is not None and (plural_rule.group(1) is None or is_plural(plural_rule.group(1)))
+        if plural != (match.group(3) == "they"):
+            return None  # "they" refers back to a plural class, "he"/"she" to "every ..."
+        rule_text, condition = match.group(1), _property(match.group(4), context)
         unless = condition if match.group(2) == "unless" else _negate(condition)
     else:
         match = re.fullmatch(
@@ -265,14 +277,23 @@ def _subject_verb(text: str, context: Context, plural: bool) -> tuple[Pred, Pred
     """``professional athletes train daily`` / ``dog that chases cats barks``: the class and the property."""
     relative = re.fullmatch(r"(.+?) (?:that|who|which) (?!is |are )(.+)", text)
     if relative:
-        kind = _kind(relative.group(1), context)
         first, second = _relative_verb(relative.group(2), context, plural)
-        return _and(kind, first), second
+        if relative.group(1) in _ANYBODY:
+            return first, second
+        return _and(_kind(relative.group(1), context), first), second
     subject, verb = _one_split(text, plural)
     return _kind(subject, context), verb_phrase(verb, context)
 
 
 def _quantified(text: str, context: Context) -> Formula | None:
+    if re.match(
+        r"(?:all|every|each|any)\b(?:(?! who | that | which ).)* (?:(?:is|are|do|does|can) not|cannot)\b", text
+    ):
+        # "all that glitters is not gold", "all birds cannot fly": no, or not all? Two readings.
+        raise ParseError(f"'all ... not' has two readings: {text!r}")
+    only = re.match(r"only (\w+) ", text)
+    if only and only.group(1) in context.names:
+        raise ParseError(f"'only' with a name is not a class: {text!r}")
     patterns: list[tuple[str, Callable[[re.Match[str]], Formula]]] = [
         (r"not (?:all|every) (.+?) (is|are|can|do|does) (.+)",
          lambda m: _existential(_kind(m[1], context), _negate(_property(f"{m[2]} {m[3]}", context)))),
@@ -282,6 +303,7 @@ def _quantified(text: str, context: Context) -> Formula | None:
          lambda m: _universal(_kind(m[1], context), _property(m[2], context))),
         (r"all (.+)", lambda m: _universal(*_subject_verb(m[1], context, plural=True))),
         (r"(?:every|each|any) (.+)", lambda m: _universal(*_subject_verb(m[1], context, plural=False))),
+        (r"(?:a|an) (\w+ (?:who|that) .+)", lambda m: _universal(*_subject_verb(m[1], context, plural=False))),
         (rf"(?:no|none of the) (.+?) ({_BE} .+)",
          lambda m: _universal(_kind(m[1], context), _negate(_property(m[2], context)))),
         (r"no (.+)", lambda m: _universal(*_negated_second(_any_number(m[1], context)))),
@@ -294,7 +316,9 @@ def _quantified(text: str, context: Context) -> Formula | None:
          lambda m: ForAll(vars=[X], body=Implies(left=_property(m[2], context)(X), right=_kind(m[1], context)(X)))),
         (rf"(?:everything|everyone|everybody|anyone|anybody|whoever) (?:that|who) ({_BE} .+?) ({_BE} .+)",
          lambda m: _universal(_property(m[1], context), _property(m[2], context))),
-        (r"(?:everyone|everybody|anyone|anybody|whoever) who (.+)",
+        (rf"(?:(?:everyone|everybody|anyone|anybody) who|whoever) ((?!is |are ).+?) ({_BE} .+)",
+         lambda m: _universal(verb_phrase(m[1], context), _property(m[2], context))),
+        (r"(?:(?:everyone|everybody|anyone|anybody) who|whoever) (.+)",
          lambda m: _universal(*_relative_verb(m[1], context, plural=False))),
         (rf"(?:everything|everyone|everybody) ({_BE} .+|can .+|may .+|must .+)",
          lambda m: ForAll(vars=[X], body=_property(m[1], context)(X))),
@@ -314,11 +338,17 @@ def _quantified(text: str, context: Context) -> Formula | None:
 def _any_number(text: str, context: Context) -> tuple[Pred, Pred]:
     """``reptiles have fur`` / ``reptile has fur`` after "no" or "some": the one reading that agrees."""
     readings: list[tuple[Pred, Pred]] = []
+    heads: list[str] = []
     for plural in (True, False):
         try:
-            readings.append(_subject_verb(text, context, plural))
+            kind, prop = _subject_verb(text, context, plural)
         except ParseError:
             continue
+        if not any((kind(X), prop(X)) == (k(X), p(X)) for k, p in readings):  # "no fish can fly": one reading
+            readings.append((kind, prop))
+            heads.append(singular(_one_split(text, plural)[0].split()[-1]))
+    if len(readings) == 2:  # "no vegetarian eats meat": the subject is the word the text uses as a noun
+        readings = [r for r, head in zip(readings, heads, strict=True) if head in context.nouns]
     if len(readings) != 1:
         raise ParseError(f"not one reading of subject and verb: {text!r}")
     return readings[0]
@@ -328,9 +358,10 @@ def _bare_plural(text: str, context: Context) -> Formula | None:
     """``cats are mammals``, ``birds can fly``, ``professional athletes train daily``: read as "all"."""
     relative = re.fullmatch(r"(\w+(?: \w+)?) (?:who|that) (?!is |are )(.+)", text)
     if relative and is_plural(relative.group(1).split()[-1]) and relative.group(1).split()[0] not in RESERVED:
-        kind = _kind(relative.group(1), context)
         first, second = _relative_verb(relative.group(2), context, plural=True)
-        return _universal(_and(kind, first), second)
+        if relative.group(1) in _ANYBODY:  # "people who exercise are healthy": whoever exercises
+            return _universal(first, second)
+        return _universal(_and(_kind(relative.group(1), context), first), second)
     match = re.fullmatch(r"(.+?) (are .+|can .+|cannot .+|do not .+|may .+|must .+)", text)
     words = words_of(text)
     if match:

@@ -19,14 +19,14 @@ from evolved_runtime.english.arithmetic import ParseError
 from evolved_runtime.english.individuals import WORLD
 from evolved_runtime.english.inflection import join_labels, join_names, strip_titles
 from evolved_runtime.english.modals import modals
-from evolved_runtime.english.properties import Context
+from evolved_runtime.english.properties import Context, third_person
 from evolved_runtime.english.soundness import check_connected, obligation_axioms
-from evolved_runtime.english.words import RESERVED, is_plural, words_to_numbers
+from evolved_runtime.english.words import RESERVED, is_plural, singular, words_to_numbers
 from evolved_runtime.symil.analysis import SymILError
-from evolved_runtime.symil.models import Atom, Compare, Formula, Not, NumType, Problem, Wording
+from evolved_runtime.symil.models import And, Atom, Compare, Formula, Not, NumType, Problem, Wording
 
 _CONCLUSION = re.compile(
-    r"^(?:therefore|so|thus|hence|consequently|it follows that|conclusion:?|we conclude that)\b,?\s*(?:that\s+)?"
+    r"^(?:therefore|so|thus|hence|consequently|it follows that|conclusion|we conclude that)\b[,:]?\s*(?:that\s+)?"
 )
 _RELAXED_CONCLUSION = re.compile(
     r"^(?:can we (?:conclude|infer|deduce)|does it (?:follow|mean)|must it be (?:true|the case)"
@@ -104,6 +104,9 @@ def _normalise(sentence: str, relaxed: bool) -> str:
     text = text.replace("it's ", "it is ")
     text = re.sub(r"^\s*(?:\d+[.)]|[-*\u2022])\s+", "", text)
     text = text.replace("can't", "can not").replace("cannot", "can not").replace("won't", "will not")
+    text = re.sub(r"^will (\w+) ", r"does \1 ", text)  # the future is read as the present
+    text = re.sub(r"\bwill not\b", "does not", text)
+    text = re.sub(r"(\w) will (?!be\b)(\w+)", lambda m: f"{m.group(1)} {third_person(m.group(2))}", text)
     text = re.sub(r"n't\b", " not", text)
     text = re.sub(r"\s*,\s*", ", ", text)
     text = re.sub(r"[\"!]", "", text)
@@ -122,7 +125,8 @@ def _draft(text: str, relaxed: bool) -> _Draft | None:
     if not parts:
         return None
     normalised = [(_normalise(s, relaxed), q, s) for s, q in parts]
-    draft = _Draft(Context(_names(t for t, _, _ in normalised) | _capitalised(t for t, _ in parts)))
+    names = _names(t for t, _, _ in normalised) | _capitalised(t for t, _ in parts)
+    draft = _Draft(Context(names, _nouns(t for t, _, _ in normalised)))
     for sentence, is_question, source in normalised:
         if not sentence:
             continue
@@ -164,6 +168,17 @@ def _draft(text: str, relaxed: bool) -> _Draft | None:
 _MODALS = ("can", "may", "must")
 
 
+def _nouns(texts: Iterable[str]) -> set[str]:
+    """Singular forms of the word after a quantifier ("some painters") and the two after an article ("a tall man")."""
+    nouns: set[str] = set()
+    for text in texts:
+        for match in re.finditer(
+            r"\b(?:(?:a|an|the) (\w+)(?: (\w+))?|(?:every|each|all|some|no|any|only) (\w+))", text
+        ):
+            nouns.update(singular(w) for w in match.groups() if w is not None and w not in RESERVED)
+    return nouns
+
+
 def _capitalised(texts: Iterable[str]) -> set[str]:
     """Capitalised words inside a sentence ("Does Maria ...", "John Smith"): names of individuals."""
     names: set[str] = set()
@@ -177,16 +192,19 @@ def _capitalised(texts: Iterable[str]) -> set[str]:
 
 
 def _names(texts: Iterable[str]) -> set[str]:
-    """Words used as singular subjects ("tom is", "can tom"): individuals, not classes."""
+    """Words used as singular subjects ("tom is", "can tom", "the printer is"): individuals, not classes."""
     names: set[str] = set()
     for text in texts:
-        for match in re.finditer(r"(?:^|, )([a-z][a-z0-9_]*) (is|was|can|does|may|must|has|did)\b", text):
-            word = match.group(1)
-            if (word not in RESERVED or len(word) == 1) and (match.group(2) not in _MODALS or not is_plural(word)):
+        found = [
+            (m.group(2), m.group(1))
+            for m in re.finditer(r"(?:^|, )(?:the )?([a-z][a-z0-9_]*) (is|was|can|does|may|must|has|did)\b", text)
+        ]
+        found += [
+            (m.group(1), m.group(2)) for m in re.finditer(r"^(is|can|does|may|must|did|was) (?:the )?(\w+) ", text)
+        ]
+        for verb, word in found:
+            if (word not in RESERVED or len(word) == 1) and (verb not in _MODALS or not is_plural(word)):
                 names.add(word)
-        for match in re.finditer(r"^(is|can|does|may|must|did|was) ([a-z][a-z0-9_]*) ", text):
-            if match.group(1) not in _MODALS or not is_plural(match.group(2)):
-                names.add(match.group(2))
     return names
 
 
@@ -222,7 +240,7 @@ def _question_claim(sentence: str, draft: _Draft) -> Formula:
         claim = parity.conclusion(match.group(1).replace(" ", " is ", 1), draft.helpers)
         if claim is not None:
             return claim
-    numeric = _numeric_question(sentence)
+    numeric = _numeric_question(_without_the(sentence)) if _looks_numeric(sentence) else None
     if numeric is not None:
         return numeric
     claim = statements.question(sentence, draft.context)
@@ -259,13 +277,21 @@ def _looks_numeric(text: str) -> bool:
     return bool(_NUMERIC_WORDS.search(text) or arithmetic.OPERATOR_WORDS.search(text))
 
 
+def _without_the(sentence: str) -> str:
+    """``the price is 20`` -> ``price is 20``: a number's name may take "the"."""
+    return re.sub(r"(?:^|(?<= ))the (?!sum|difference|product)(?=[a-z])", "", sentence)
+
+
 def _claim(sentence: str, draft: _Draft, conclusion: bool = False) -> Formula:
     numbers = parity.conclusion(sentence, draft.helpers) if conclusion else parity.premise(sentence, draft.helpers)
     if numbers is not None:
         return numbers
     if _looks_numeric(sentence):
         try:
-            return arithmetic.parse_worded_comparison(sentence)
+            parts = re.split(r",? and (?=[a-z]\w* (?:is|=|equals)\b)", _without_the(sentence))
+            if len(parts) > 1:
+                return And(args=[arithmetic.parse_worded_comparison(part) for part in parts])
+            return arithmetic.parse_worded_comparison(parts[0])
         except ParseError:
             if re.search(r"[<>=]|(?<![a-z_])\d", sentence):
                 raise

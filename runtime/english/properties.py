@@ -27,8 +27,10 @@ _PLACES = r"(?:at|in|inside|outside|near|from|on)"
 class Context:
     """What the sentences of one text share: the names of individuals, and how things were said."""
 
-    def __init__(self, names: set[str] | None = None) -> None:
+    def __init__(self, names: set[str] | None = None, nouns: set[str] | None = None) -> None:
         self.names: set[str] = names or set()
+        self.nouns: set[str] = nouns or set()
+        """Singular forms of the words used after an article or a quantifier: evidence of a noun."""
         self.phrases: dict[str, Phrase] = {}
         self.spelling: dict[str, str] = {}
 
@@ -42,7 +44,7 @@ def words_of(text: str) -> list[str]:
 
 
 def _check_modelled(words: list[str], text: str) -> None:
-    if any(w in UNMODELLED for w in words):
+    if any(w in UNMODELLED or re.search(r"\d", w) for w in words):
         raise ParseError(f"a word whose meaning the grammar does not model: {text!r}")
 
 
@@ -50,8 +52,9 @@ def noun(text: str) -> str:
     """Predicate name of a noun phrase: ``black cats`` -> ``black_cat``."""
     words = words_of(re.sub(r"^(?:a|an|the)\s+", "", text.strip()))
     _check_modelled(words, text)
+    words = [w for i, w in enumerate(words) if not (i > 0 and w in ARTICLES and words[i - 1] in _INNER)]
     if not words or any(
-        w in RESERVED and len(words) + len(w) > 2 and (w != "of" or i == 0) for i, w in enumerate(words)
+        w in RESERVED and len(words) + len(w) > 2 and (w not in _INNER or i == 0) for i, w in enumerate(words)
     ):
         raise ParseError(f"not a noun phrase: {text!r}")  # a lone letter ("some a are b") is a class
     if any(w in POSSESSIVES for w in words):
@@ -140,7 +143,7 @@ def verb_phrase(text: str, context: Context) -> Pred:
         inner = verb_phrase(match.group(1) or f"have {match.group(2) or match.group(3)}", context)
         return lambda s: Not(arg=inner(s))
     match = re.fullmatch(r"(may|must|need)( not)? (.+)", text)
-    if match:
+    if match and not (match.group(1) == "need" and not match.group(2)):  # "need water" is a verb phrase
         return _deontic(match.group(1), bool(match.group(2)), match.group(3), context)
     if re.fullmatch(r"can be (\w+)", text):
         return predicate(text, context)

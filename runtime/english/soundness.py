@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from evolved_runtime.english.arithmetic import ParseError
-from evolved_runtime.symil.models import Atom, ForAll, Formula, Implies, Problem
+from evolved_runtime.symil.models import Atom, ForAll, Formula, Implies, Not, Problem
 
 
 def symbols_of(formulas: Iterable[Formula]) -> set[str]:
@@ -46,14 +46,36 @@ def isolated(problem: Problem, ignore: set[str] | frozenset[str] = frozenset()) 
     return lonely
 
 
+def dangling_facts(problem: Problem) -> list[str]:
+    """Predicates stated of a named individual that no other premise or conclusion uses.
+
+    "Tweety is a penguin" next to "Every bird can fly" relates the fact to the rule only through
+    world knowledge (penguins are birds, and do not fly): an answer without that knowledge is not
+    what the asker means, so the text is refused."""
+    formulas = [*problem.premises, *([problem.conclusion] if problem.conclusion is not None else [])]
+    counts: dict[str, int] = {}
+    for formula in formulas:
+        for pred in Problem(premises=[formula]).symbols.predicates:
+            counts[pred] = counts.get(pred, 0) + 1
+    facts: list[str] = []
+    for premise in problem.premises:
+        inner = premise.arg if isinstance(premise, Not) else premise
+        if isinstance(inner, Atom) and counts.get(inner.pred) == 1 and inner.pred not in facts:
+            facts.append(inner.pred)
+    return facts
+
+
 def check_connected(problem: Problem, ignore: set[str] | frozenset[str] = frozenset()) -> None:
-    """Raise ParseError when the conclusion, or a premise, is about nothing the rest of the text mentions."""
+    """Raise ParseError when the conclusion, a premise or a fact is about nothing the rest of the text mentions."""
     missing = unconnected(problem, ignore)
     if missing:
         raise ParseError(f"the conclusion mentions what no premise does: {', '.join(missing)}")
     lonely = isolated(problem, ignore)
     if lonely:
         raise ParseError(f"premise {lonely[0] + 1} shares nothing with the rest of the text")
+    dangling = dangling_facts(problem)
+    if dangling:
+        raise ParseError(f"a fact that nothing else in the text relates to: {', '.join(dangling)}")
 
 
 def obligation_axioms(premises: list[Formula], conclusion: Formula | None) -> list[Formula]:

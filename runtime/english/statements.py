@@ -64,13 +64,20 @@ def _connective(text: str, context: Context) -> Formula | None:
 def _if(condition: str, consequent: str, context: Context) -> Formula:
     """``if tom studies, he passes``: a pronoun in the consequent names the one individual of the condition."""
     left = statement(condition, context)
-    pronoun = re.match(r"(he|she|they) ", consequent)
-    if pronoun:
-        names = sorted({n for n in re.findall(r"[a-z][a-z0-9_]*", condition) if n in context.names})
+    pronoun = re.match(r"(he|she|they|it) ", consequent)
+    if pronoun and not (pronoun.group(1) == "it" and consequent.startswith("it is ") and _weather(consequent)):
+        names = sorted({n for n in re.findall(r"(?<![a-z0-9_])[a-z][a-z0-9_]*", condition) if n in context.names})
         if len(names) != 1:
             raise ParseError(f"whom does {pronoun.group(1)!r} refer to? {consequent!r}")
         consequent = names[0] + consequent[pronoun.end() - 1 :]
     return Implies(left=left, right=statement(consequent, context))
+
+
+def _weather(clause: str) -> bool:
+    try:
+        return individuals.statement(clause, Context()) is not None
+    except ParseError:
+        return False
 
 
 def _clauses(text: str, context: Context) -> Formula | None:

@@ -131,7 +131,7 @@ _UNMODELLED_WORDS = """most many few several majority minority usually often som
     whenever before after yet still already again only just even also too either neither nor anymore
     longer formerly previously once sometime i me we us you he she him they them mine ours
     yours theirs hers this these those who whom whose what which where why how"""
-UNMODELLED = frozenset(_UNMODELLED_WORDS.split())
+UNMODELLED = frozenset(_UNMODELLED_WORDS.split()) | frozenset(NUMBER_WORDS) | {"half", "dozen", "once", "twice"}
 """Words that change a sentence's meaning in ways the grammar does not model: a noun or verb phrase
 holding one makes the sentence untranslatable, instead of becoming part of a predicate's name."""
 
