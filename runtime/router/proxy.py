@@ -42,6 +42,7 @@ NOT_FORWARDED = frozenset(
      b"content-length", b"expect")
 )  # fmt: skip
 MAX_BODY = 32 * 1024 * 1024
+MAX_HEAD = 64 * 1024  # request line and headers
 MAX_PIPELINED = 16  # requests read ahead on one connection before reading pauses
 WITHOUT_BODY = frozenset((b"GET", b"HEAD", b"DELETE", b"OPTIONS"))
 
@@ -275,6 +276,9 @@ class Exchange:
 
     def on_done(self, connection: Connection) -> None:
         self.connection = None
+        if connection.closed and not connection.framed and not connection.head_only:
+            # an answer that ends with its connection (no length, not chunked): so must the client's
+            self.request.keep_alive = False
         stats = self.stats
         if self.status >= 500:
             stats.errors["upstream_5xx"] += 1
@@ -408,6 +412,7 @@ class ClientConnection(asyncio.Protocol):
         # the request being parsed
         self.url = b""
         self.head: list[bytes] = []
+        self.head_size = 0
         self.body: list[bytes] = []
         self.body_size = 0
         self.key: bytes | None = None
@@ -425,7 +430,10 @@ class ClientConnection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             self._refuse(501, "upgrade", "connection upgrades (WebSocket, h2c) are not supported by the router")
         except httptools.HttpParserError as exc:
-            self._refuse(400, "bad_request", f"the request is not valid HTTP/1.1: {exc}")
+            if self.head_size > MAX_HEAD:
+                self._refuse(431, "headers_too_large", f"request line and headers are limited to {MAX_HEAD} bytes")
+            else:
+                self._refuse(400, "bad_request", f"the request is not valid HTTP/1.1: {exc}")
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.transport = None
@@ -451,6 +459,7 @@ class ClientConnection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self.url = b""
         self.head = []
+        self.head_size = 0
         self.body = []
         self.body_size = 0
         self.key = None
@@ -458,8 +467,12 @@ class ClientConnection(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self.url += url
+        self.head_size += len(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self.head_size += len(name) + len(value)
+        if self.head_size > MAX_HEAD:
+            raise ValueError("request head too large")  # httptools stops parsing; data_received answers 431
         lower = name.lower()
         if lower in NOT_FORWARDED:
             if lower == b"expect" and value.lower() == b"100-continue":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 
 REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 405: "Method Not Allowed", 409: "Conflict",
-           413: "Content Too Large", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
+           413: "Content Too Large", 431: "Request Header Fields Too Large", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
            504: "Gateway Timeout"}  # fmt: skip
 
 

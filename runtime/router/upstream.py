@@ -34,8 +34,8 @@ class Receiver(Protocol):
 
 
 class Connection(asyncio.Protocol):
-    __slots__ = ("answered", "closed", "complete", "head_only", "idle_since", "keep_alive", "parser", "pool", "receiver",
-                 "reused", "transport")  # fmt: skip
+    __slots__ = ("answered", "closed", "complete", "framed", "head_done", "head_only", "idle_since", "keep_alive",
+                 "parser", "pool", "receiver", "reused", "transport")  # fmt: skip
 
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
@@ -46,6 +46,8 @@ class Connection(asyncio.Protocol):
         self.complete = False
         self.head_only = False  # the answer ended with its head (HEAD): the parser would wait for a body
         self.keep_alive = False  # the worker keeps the connection after this answer (known from its head)
+        self.head_done = False
+        self.framed = False  # the answer has a content-length or is chunked (else it ends when the connection does)
         self.closed = False
         self.reused = False  # the current request is not the connection's first
         self.idle_since = 0.0
@@ -55,7 +57,7 @@ class Connection(asyncio.Protocol):
     def send(self, receiver: Receiver, request: bytes) -> None:
         assert self.transport is not None
         self.receiver = receiver
-        self.answered = False
+        self.answered = self.head_done = self.framed = False
         self.transport.write(request)
 
     def abort(self) -> None:
@@ -97,7 +99,9 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         receiver, self.receiver = self.receiver, None
-        if receiver is not None:
+        if receiver is not None and self.head_done and not self.framed and not self.complete:
+            receiver.on_done(self)  # an answer without framing ends with its connection: complete
+        elif receiver is not None:
             receiver.on_lost(self, self.answered)
         else:
             self.pool.forget(self)
@@ -105,10 +109,13 @@ class Connection(asyncio.Protocol):
     # httptools callbacks
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if len(name) in (14, 17) and name.lower() in (b"content-length", b"transfer-encoding"):
+            self.framed = True
         if self.receiver is not None:
             self.receiver.on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        self.head_done = True
         self.keep_alive = self.parser.should_keep_alive()  # only meaningful until the message completes
         if self.receiver is not None and self.receiver.on_head(self.parser.get_status_code()):
             self.complete = self.head_only = True

@@ -23,6 +23,7 @@ class Backend:
     close_reused: bool = False  # close a connection when a second request arrives on it
     gate: threading.Event = field(default_factory=threading.Event)  # /stream waits on it between chunks
     requests: int = 0
+    last_request: bytes = b""  # method, URL, headers and body of the last request, as received
     reused_closed: int = 0
     gate_opened: bool | None = None  # /stream: whether the gate opened before the wait timed out
     port: int = 0
@@ -57,15 +58,27 @@ class Backend:
                 self.parser = httptools.HttpRequestParser(self)
                 self.answered = 0
                 self.url = b""
+                self.received: list[bytes] = []
 
             def data_received(self, data: bytes) -> None:
                 self.parser.feed_data(data)
 
+            def on_message_begin(self) -> None:
+                self.received = []
+
             def on_url(self, url: bytes) -> None:
                 self.url = url
 
+            def on_header(self, name: bytes, value: bytes) -> None:
+                self.received.append(name.lower() + b": " + value + b"\n")
+
+            def on_body(self, body: bytes) -> None:
+                self.received.append(body)
+
             def on_message_complete(self) -> None:
                 backend.requests += 1
+                method = self.parser.get_method()
+                backend.last_request = b"%s %s\n%s" % (method, self.url, b"".join(self.received))
                 if backend.close_reused and self.answered:
                     backend.reused_closed += 1
                     self.transport.close()
@@ -73,6 +86,12 @@ class Backend:
                 self.answered += 1
                 if self.url == b"/stream":
                     asyncio.get_running_loop().create_task(backend.stream(self.transport))
+                elif self.url == b"/unframed":  # no length, not chunked: the answer ends with the connection
+                    self.transport.write(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n" + backend.body)
+                    self.transport.close()
+                elif method == b"HEAD":
+                    answer = backend.answer()
+                    self.transport.write(answer[: answer.index(b"\r\n\r\n") + 4])
                 else:
                     self.transport.write(backend.answer())
 

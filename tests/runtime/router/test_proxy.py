@@ -3,6 +3,7 @@ retries, ejection, its own paths and its flags."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -210,3 +211,59 @@ async def test_a_stream_passes_through_chunk_by_chunk(
     assert backend.gate_opened is True
     if sigterm:
         assert router.process.process.wait(10) == 0
+
+
+async def exchange(port: int, *messages: bytes, until: bytes = b"") -> bytes:
+    """Write ``messages`` on one connection and read until ``until`` appears (or the connection ends)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        for message in messages:
+            writer.write(message)
+        data = b""
+        while until not in data or not until:
+            chunk = await asyncio.wait_for(reader.read(65536), 10)
+            if not chunk:
+                break
+            data += chunk
+        return data
+    finally:
+        writer.close()
+
+
+async def test_http_11_details_chunked_bodies_expect_head_unframed_answers_and_huge_heads(
+    start_router: StartRouter, backends: Callable[..., Backend]
+) -> None:
+    backend = backends(body=b"0123456789")
+    router = start_router("--variant", f"stable={backend.url}")
+
+    # a chunked request body reaches the worker whole, with a content-length; hop-by-hop headers stay behind
+    chunked = (b"POST /v1/chat/completions HTTP/1.1\r\nhost: r\r\ntransfer-encoding: chunked\r\nconnection: keep-alive\r\n"
+               b"x-user: u1\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n")  # fmt: skip
+    answer = await exchange(router.port, chunked, until=b"0123456789")
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\nx-evolved-variant: stable\r\n")
+    assert backend.last_request == b"POST /v1/chat/completions\nhost: r\nx-user: u1\ncontent-length: 5\nabcde"
+
+    # Expect: 100-continue gets its interim answer before the body is sent
+    reader, writer = await asyncio.open_connection("127.0.0.1", router.port)
+    writer.write(b"POST /x HTTP/1.1\r\nhost: r\r\ncontent-length: 4\r\nexpect: 100-continue\r\n\r\n")
+    assert await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10) == b"HTTP/1.1 100 Continue\r\n\r\n"
+    writer.write(b"body")
+    assert (await asyncio.wait_for(reader.readuntil(b"0123456789"), 10)).startswith(b"HTTP/1.1 200 OK")
+    assert backend.last_request.endswith(b"content-length: 4\nbody")
+    writer.close()
+
+    # HEAD: a head without a body, and the connection goes on
+    answer = await exchange(router.port, b"HEAD /x HTTP/1.1\r\nhost: r\r\n\r\nGET /y HTTP/1.1\r\nhost: r\r\n\r\n",
+                            until=b"0123456789")  # fmt: skip
+    assert answer.count(b"HTTP/1.1 200 OK") == 2
+    assert answer.count(b"0123456789") == 1
+
+    # an answer without length ends with its connection, and so does the client's
+    answer = await exchange(router.port, b"GET /unframed HTTP/1.1\r\nhost: r\r\n\r\n")
+    assert answer.endswith(b"\r\n\r\n0123456789")
+
+    # a request head past 64 KiB: 431
+    huge = b"GET / HTTP/1.1\r\nhost: r\r\nx-big: " + b"a" * 70_000 + b"\r\n\r\n"
+    assert (await exchange(router.port, huge)).startswith(b"HTTP/1.1 431 ")
+    samples = router.metrics()
+    assert sum(v for k, v in samples.items() if k.startswith("evolved_router_errors_total")) == 0
