@@ -76,6 +76,8 @@ def statement(text: str, context: Context) -> Formula | None:
         name = individual(match.group(1), context)
         return predicate(match.group(2), context)(name)
     match = re.fullmatch(rf"((?:the )?{NAME}) (.+)", text)
+    if match and match.group(1) in ("a", "an") and not re.match(r"(?:can|does|did|has|must|may) ", match.group(2)):
+        return None  # "a father": an article, not the thing called A ("A can be moved")
     known = match is not None and (match.group(1) in context.names or match.group(1).startswith("the "))
     if match and (known or not (is_plural(match.group(1)) or split_subject(words_of(text), plural=True))):
         name = individual(match.group(1), context)

@@ -64,6 +64,7 @@ _ADVERBS = frozenset(
         "online",
     ]
 )
+_PREPOSITIONS = frozenset({"of", "in", "on", "at", "from", "with"})
 _ANYBODY = frozenset({"people", "persons", "things", "ones", "individuals", "those", "anyone", "anything"})
 _AUX = frozenset({"can", "do", "does", "did", "may", "must", "need", "has", "have", "had"})
 
@@ -109,13 +110,17 @@ def split_subject(words: list[str], plural: bool) -> list[tuple[str, str]]:
     """Every (noun phrase, verb phrase) split whose number agrees (``professional athletes | train daily``)."""
     splits: list[tuple[str, str]] = []
     for cut in range(1, len(words)):
-        last, verb = words[cut - 1], words[cut]
-        if last in RESERVED or (is_plural(last) != plural and last not in ("fish", "sheep", "deer")):
+        verb = words[cut]
+        head = next((i for i, w in enumerate(words[:cut]) if w in _PREPOSITIONS and i > 0), cut)
+        last = words[head - 1]  # "members of the team": the head noun comes before "of"
+        if words[cut - 1] in RESERVED or (is_plural(last) != plural and last not in ("fish", "sheep", "deer")):
             continue
         if any(w in POSSESSIVES for w in words[:cut]):
             continue
         if _verb_starts(verb, plural):
             splits.append((" ".join(words[:cut]), " ".join(words[cut:])))
+    if len(splits) > 1 and any(w in _PREPOSITIONS for w in splits[0][0].split()[1:]):
+        return splits[:1]  # "member of the club | pays dues": the noun phrase ends at the first verb
     return splits
 
 
@@ -316,6 +321,8 @@ def _quantified(text: str, context: Context) -> Formula | None:
          lambda m: ForAll(vars=[X], body=Implies(left=_property(m[2], context)(X), right=_kind(m[1], context)(X)))),
         (rf"(?:everything|everyone|everybody|anyone|anybody|whoever) (?:that|who) ({_BE} .+?) ({_BE} .+)",
          lambda m: _universal(_property(m[1], context), _property(m[2], context))),
+        (rf"(?:everyone|everybody|anyone|anybody|whoever) (?:who|that) ({_BE} .+?) ((?:can|may|must|need not) .+)",
+         lambda m: _universal(_property(m[1], context), verb_phrase(m[2], context))),
         (rf"(?:(?:everyone|everybody|anyone|anybody) who|whoever) ((?!is |are ).+?) ({_BE} .+)",
          lambda m: _universal(verb_phrase(m[1], context), _property(m[2], context))),
         (r"(?:(?:everyone|everybody|anyone|anybody) who|whoever) (.+)",

@@ -288,14 +288,22 @@ def _claim(sentence: str, draft: _Draft, conclusion: bool = False) -> Formula:
         return numbers
     if _looks_numeric(sentence):
         try:
-            parts = re.split(r",? and (?=[a-z]\w* (?:is|=|equals)\b)", _without_the(sentence))
-            if len(parts) > 1:
-                return And(args=[arithmetic.parse_worded_comparison(part) for part in parts])
-            return arithmetic.parse_worded_comparison(parts[0])
+            return _comparisons(_without_the(sentence))
         except ParseError:
             if re.search(r"[<>=]|(?<![a-z_])\d", sentence):
                 raise
     return statements.statement(sentence, draft.context)
+
+
+def _comparisons(sentence: str) -> Formula:
+    """One comparison, or several joined by "and" ("a is 5 and b is 7")."""
+    try:
+        return arithmetic.parse_worded_comparison(sentence)
+    except ParseError:
+        parts = re.split(r",? and (?=[a-z]\w* (?:is|=|equals)\b)", sentence)
+        if len(parts) == 1:
+            raise
+        return And(args=[arithmetic.parse_worded_comparison(part) for part in parts])
 
 
 def _set_conclusion(draft: _Draft, claim: Formula) -> None:

@@ -19,7 +19,7 @@ Pred = Callable[[str], Formula]
 """A property: given an individual (constant or bound variable), the formula that it has it."""
 
 NAME = r"[a-z][a-z0-9_]*"
-_INNER = frozenset({"of", "to", "for", "with", "at", "as"})
+_INNER = frozenset({"of", "to", "for", "with", "at", "as", "in", "on", "from"})
 """Prepositions a verb phrase may hold after its verb ("studies for the exam", "hunts at night")."""
 _PLACES = r"(?:at|in|inside|outside|near|from|on)"
 
