@@ -43,6 +43,7 @@ from evolved_operator.api_base import (
     _one_of,
     _valid_int_or_percent,
 )
+from evolved_operator.api_strategy import RolloutStatus, Strategy
 from evolved_operator.api_traffic import Traffic, TrafficStatus
 from evolved_runtime.config import MIN_SOLVER_MEMORY_MB, SOLVER_MEMORY_DESCRIPTION
 
@@ -520,12 +521,19 @@ class EvolvedPipelineSpec(ApiModel):
     traffic: Traffic | None = Field(
         default=None, description="How requests are split between the variants (unset: provider `router`)."
     )
+    strategy: Strategy | None = Field(
+        default=None, description="How a candidate's new programs are rolled out (unset: `RollingUpdate`)."
+    )
 
     def stable(self) -> Variant:
         return next(v for v in self.variants if v.role == "stable")
 
     def candidates(self) -> list[Variant]:
         return [v for v in self.variants if v.role == "candidate"]
+
+    def strategy_settings(self) -> Strategy:
+        """``spec.strategy``, or its defaults (RollingUpdate) when unset."""
+        return self.strategy if self.strategy is not None else Strategy()
 
     def traffic_settings(self) -> Traffic:
         """``spec.traffic``, or its defaults (provider router) when unset."""
@@ -571,6 +579,7 @@ class EvolvedPipelineStatus(ApiModel):
     stable: str | None = Field(default=None, description="Name of the stable variant.")
     candidate: str | None = Field(default=None, description="Name(s) of candidate variants, comma-separated.")
     traffic: TrafficStatus | None = Field(default=None, description="The effective traffic split.")
+    rollout: RolloutStatus | None = Field(default=None, description="The rollout of the candidate (Canary, ABTest).")
 
 
 # -- the resource -------------------------------------------------------------------------------------

@@ -58,6 +58,8 @@ class Observation:
     apply_error: str | None = None
     traffic_waiting: tuple[str, str] | None = None  # (reason, message): the entry point is not serving yet
     traffic_rejected: tuple[str, str] | None = None  # (reason, message): the gateway refused the route
+    rollout_stalled: tuple[str, str] | None = None  # (reason, message): aborted, rolled back, past its deadline
+    rollout_progressing: tuple[str, str] | None = None  # (reason, message): a rollout is walking its steps
 
 
 Policy = Callable[[Observation], Verdict | None]
@@ -87,6 +89,12 @@ def stalled_by_gateway(o: Observation) -> Verdict | None:
     if o.traffic_rejected is None:
         return None
     return ("True", *o.traffic_rejected)
+
+
+def stalled_by_rollout(o: Observation) -> Verdict | None:
+    if o.rollout_stalled is None:
+        return None
+    return ("True", *o.rollout_stalled)
 
 
 def not_stalled(o: Observation) -> Verdict | None:
@@ -128,6 +136,12 @@ def reconciling_traffic(o: Observation) -> Verdict | None:
     return ("True", *o.traffic_waiting)
 
 
+def reconciling_rollout_steps(o: Observation) -> Verdict | None:
+    if o.rollout_progressing is None:
+        return None
+    return ("True", *o.rollout_progressing)
+
+
 def reconciled(o: Observation) -> Verdict | None:
     return ("False", "Reconciled", "every variant runs its declared programs")
 
@@ -143,12 +157,19 @@ def chain(policies: Sequence[Policy], o: Observation) -> Verdict:
     raise ValueError("a policy chain must end with a policy that always decides")
 
 
-STALLED: tuple[Policy, ...] = (stalled_by_problems, stalled_by_deadline, stalled_by_gateway, not_stalled)
+STALLED: tuple[Policy, ...] = (
+    stalled_by_problems,
+    stalled_by_deadline,
+    stalled_by_gateway,
+    stalled_by_rollout,
+    not_stalled,
+)
 RECONCILING: tuple[Policy, ...] = (
     reconciling_after_error,
     reconciling_children,
     reconciling_rollout,
     reconciling_traffic,
+    reconciling_rollout_steps,
     reconciled,
 )
 

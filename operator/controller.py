@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evolved_operator import traffic
+from evolved_operator.analysis.wiring import Analyzer, current_analysis, no_analysis
 from evolved_operator.apply_plan import ApplyPlan, plan
 from evolved_operator.cache import ChildCache, PipelineKey
 from evolved_operator.children import FIRST_KINDS, by_kind
@@ -25,6 +26,9 @@ from evolved_operator.kube import Kube
 from evolved_operator.problems import Problem
 from evolved_operator.program_check import ProgramChecker
 from evolved_operator.render import PipelineInput, child_name
+from evolved_operator.rollout import Decision, from_status, next_action
+from evolved_operator.rollout import plan as rollout_plan
+from evolved_operator.rollout.plan import render_inputs
 from evolved_operator.status import (
     DeploymentState,
     compute_status,
@@ -56,6 +60,8 @@ class PipelineMemory:
     desired_hashes: dict[tuple[str, str], str] = field(default_factory=dict)
     template_hashes: dict[str, str] = field(default_factory=dict)  # variant -> pod template hash
     mirror_rendered: bool = False  # whether the last render had the mirror on (a gateway's filter)
+    decision: Decision | None = None  # the rollout's last decision (what the children are rendered for)
+    rendered: tuple[Any, ...] = ()  # what of that decision the last apply rendered
     pipeline: PipelineInput | None = None  # the spec as last reconciled (None: the models reject it)
     # The status as this process last wrote it. The operator is the status' only writer, and a
     # watch event can carry an older status than the one just written (events lag behind writes):
@@ -87,6 +93,9 @@ class Controller:
     _pending: set[PipelineKey] = field(default_factory=set)
     _slots: asyncio.Semaphore | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _timers: dict[PipelineKey, asyncio.Task[None]] = field(default_factory=dict)
+    analyze: Analyzer = field(default=no_analysis)
+    clock: Callable[[], str] = field(default=now)  # the rollout's time (RFC 3339)
 
     # -- entry points (called by handlers) -------------------------------------------------
 
@@ -141,6 +150,17 @@ class Controller:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def _spawn(self, work: Awaitable[None]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("background reconcile failed")
+
+        task = asyncio.create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     async def input_changed(self, kind: str, namespace: str, name: str) -> None:
         """A ConfigMap or Secret that some pipeline reads was created, changed or deleted."""
         for key, memory in list(self.memory.items()):
@@ -175,7 +195,8 @@ class Controller:
             memory.references = inputs.references
             memory.pipeline = pipeline_input(body, inputs)
             ready = self._ready(key, memory.pipeline) if memory.pipeline is not None else {}
-            desired: Desired = build_desired(body, inputs, ready)
+            desired: Desired = build_desired(body, inputs, ready, memory.decision)
+            memory.rendered = render_inputs(memory.decision)
             if memory.pipeline is not None and not desired.problems:
                 desired = desired.with_problems(unserved_kinds(desired.objects, self.unserved_kinds))
             if memory.pipeline is not None:
@@ -184,6 +205,8 @@ class Controller:
             memory.template_hashes = desired.template_hashes()  # empty with problems: status renders
             if desired.problems:
                 memory.stalled = True
+            elif memory.decision is not None and memory.decision.hold:
+                memory.stalled = False  # the rollout holds every child as it is (its stall says why)
             else:
                 memory.stalled = False
                 memory.desired_hashes = desired.hashes()
@@ -215,6 +238,8 @@ class Controller:
                 await self._write_status(key, body)
             else:  # the watch shows the new children within moments: one status write covers both
                 self.schedule_refresh(key)
+            if render_inputs(memory.decision) != memory.rendered:  # the rollout moved on: render for it
+                self._spawn(self.reconcile(key))
 
     async def _write_children(self, changes: ApplyPlan) -> None:
         """ConfigMaps, ServiceAccounts and Roles first (pods mount or run as them), then every other
@@ -239,12 +264,14 @@ class Controller:
                 return
             await self._write_status(key, body)
             pipeline = memory.pipeline
-            rerender = (
-                pipeline is not None
-                and traffic.provider_for(pipeline).name == "gatewayAPI"
-                and traffic.mirror_active(pipeline, self._ready(key, pipeline)) != memory.mirror_rendered
+            rerender = pipeline is not None and (
+                (
+                    traffic.provider_for(pipeline).name == "gatewayAPI"
+                    and traffic.mirror_active(pipeline, self._ready(key, pipeline)) != memory.mirror_rendered
+                )
+                or render_inputs(memory.decision) != memory.rendered
             )
-        if rerender:  # the mirror variant gained or lost its last ready pod: the route's filter follows
+        if rerender:  # a mirror variant's readiness or a rollout decision changes what is rendered
             await self.reconcile(key)
 
     async def _write_status(self, key: PipelineKey, body: dict[str, Any]) -> None:
@@ -255,7 +282,10 @@ class Controller:
             status = invalid_spec_status(memory.reconciled_generation or 0, memory.problems, previous, now())
         else:
             deployments = self._deployments(key, pipeline)
-            flow = self._traffic(key, pipeline, previous.get("traffic") or {}) if not memory.problems else None
+            decision = None if memory.problems else await self._decide(key, memory, pipeline, previous, deployments)
+            flow = (
+                self._traffic(key, pipeline, previous.get("traffic") or {}, decision) if not memory.problems else None
+            )
             status = compute_status(
                 pipeline,
                 deployments,
@@ -268,12 +298,63 @@ class Controller:
                 traffic=flow[0] if flow else None,
                 traffic_waiting=flow[1].waiting if flow else None,
                 traffic_rejected=flow[1].rejected if flow else None,
+                rollout=decision.state.to_status() if decision is not None and _rolls(pipeline) else None,
+                rollout_stalled=decision.stall if decision is not None else None,
+                rollout_progressing=_progressing(decision),
             )
         if status_patch_needed(previous, status):
             await self.kube.patch_status(key[0], key[1], status)
             memory.wrote_status({**previous, **status})
             for event_type, reason, message in transition_events(previous, status):
                 await self._event(body, event_type, reason, message)
+        if pipeline is not None and not memory.problems:
+            if decision is not None:
+                for event_type, reason, message in decision.events:
+                    await self._event(body, event_type, reason, message)
+            memory.decision = decision
+            self._requeue(key, decision.requeue_after if decision is not None else None)
+
+    async def _decide(
+        self,
+        key: PipelineKey,
+        memory: PipelineMemory,
+        pipeline: PipelineInput,
+        previous: Mapping[str, Any],
+        deployments: Mapping[str, DeploymentState],
+    ) -> Decision | None:
+        """The rollout's next decision (measuring first when it asks for a measurement)."""
+        stable_from_candidate = memory.rendered[0] if memory.rendered else False
+        observed = rollout_plan.observe(pipeline, deployments, memory.template_hashes, bool(stable_from_candidate))
+        if observed is None:
+            return None
+        strategy = pipeline.spec.strategy_settings()
+        state = from_status(previous.get("rollout"))
+        at = self.clock()
+        decision = next_action(strategy, state, observed, at)
+        if decision.measure:
+            settings = current_analysis(strategy, decision.state)
+            judged = await self.analyze(settings, key[0], key[1], observed.stable, observed.candidate)
+            decision = next_action(strategy, state, observed, at, judged)
+        return decision
+
+    def _requeue(self, key: PipelineKey, after: float | None) -> None:
+        """Visit the pipeline again in ``after`` seconds (a pause ends, an analysis is due); one timer each."""
+        old = self._timers.pop(key, None)
+        if old is not None and not old.done():
+            old.cancel()
+        if after is None:
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(after)
+            self._timers.pop(key, None)
+            try:
+                await self.refresh_status(key)
+            except Exception:
+                log.exception("rollout visit of %s/%s failed", *key)
+
+        task = asyncio.create_task(later())
+        self._timers[key] = task
 
     def _deployments(self, key: PipelineKey, pipeline: PipelineInput) -> dict[str, DeploymentState]:
         """Variant name -> the summary of its Deployment, from the informer cache."""
@@ -290,7 +371,7 @@ class Controller:
         return {name: d.ready for name, d in self._deployments(key, pipeline).items()}
 
     def _traffic(
-        self, key: PipelineKey, pipeline: PipelineInput, previous: Mapping[str, Any]
+        self, key: PipelineKey, pipeline: PipelineInput, previous: Mapping[str, Any], decision: Decision | None = None
     ) -> tuple[dict[str, Any], TrafficVerdict]:
         """``status.traffic`` and the provider's verdict, from the cache."""
         children = self.cache.children(key)
@@ -307,7 +388,7 @@ class Controller:
         )
         provider = traffic.provider_for(pipeline)
         ready = self._ready(key, pipeline)
-        weights = traffic.effective_weights(pipeline, ready)
+        weights = traffic.effective_weights(pipeline, ready, decision)
         before = (previous.get("confirmedWeights"), previous.get("confirmedTime"))
         confirmed = provider.confirmed(weights, observed, before, now())
         mirror = pipeline.spec.traffic_settings().mirror
@@ -330,6 +411,18 @@ class Controller:
             await self.post_event(body, event_type, reason, message)
         except Exception:  # events are best effort: never fail a reconcile on them
             log.exception("could not post event %s", reason)
+
+
+def _rolls(pipeline: PipelineInput) -> bool:
+    return pipeline.spec.strategy_settings().type != "RollingUpdate"
+
+
+def _progressing(decision: Decision | None) -> tuple[str, str] | None:
+    """Reconciling while a rollout walks its steps or promotes (a pause until promoted is not work)."""
+    if decision is None or decision.stall is not None or decision.state.phase not in ("Progressing", "Promoting"):
+        return None
+    phase = decision.state.phase
+    return ("RolloutProgressing" if phase == "Progressing" else "Promoting", decision.state.message or phase)
 
 
 def unserved_kinds(objects: list[dict[str, Any]], unserved: frozenset[str]) -> list[Problem]:

@@ -14,6 +14,8 @@ from evolved_operator.inputs import Inputs
 from evolved_operator.problems import Problem
 from evolved_operator.render import PipelineInput, program_hashes, render_all
 from evolved_operator.render.deployment import template_hash
+from evolved_operator.rollout.plan import apply_decision
+from evolved_operator.rollout.steps import Decision
 
 
 @dataclass(frozen=True)
@@ -57,18 +59,27 @@ def pipeline_input(body: dict[str, Any], inputs: Inputs) -> PipelineInput | None
     )
 
 
-def build_desired(body: dict[str, Any], inputs: Inputs, ready: Mapping[str, int] | None = None) -> Desired:
-    """``ready`` (variant -> ready pods, from the cache) decides what depends on the observed state:
-    a gateway's mirror filter exists only while the mirror variant has a ready pod."""
+def build_desired(
+    body: dict[str, Any], inputs: Inputs, ready: Mapping[str, int] | None = None, decision: Decision | None = None
+) -> Desired:
+    """``ready`` (variant -> ready pods, from the cache) and the last rollout ``decision`` decide what
+    depends on the observed state: a gateway's mirror filter exists only while the mirror variant has
+    a ready pod; a rollout sets weights, the candidate's capacity and, when promoting, the stable
+    variant's programs."""
     pipeline = pipeline_input(body, inputs)
     if inputs.problems or pipeline is None:
         return Desired(problems=list(inputs.problems))
-    return Desired(pipeline=pipeline, objects=render_children(pipeline, ready), program_hashes=program_hashes(pipeline))
+    objects = render_children(pipeline, ready, decision)
+    return Desired(pipeline=pipeline, objects=objects, program_hashes=program_hashes(pipeline))
 
 
-def render_children(pipeline: PipelineInput, ready: Mapping[str, int] | None = None) -> list[dict[str, Any]]:
+def render_children(
+    pipeline: PipelineInput, ready: Mapping[str, int] | None = None, decision: Decision | None = None
+) -> list[dict[str, Any]]:
     """Every child: the variants' objects, then the traffic provider's."""
     ready = ready or {}
     provider = traffic.provider_for(pipeline)
-    weights = traffic.effective_weights(pipeline, ready)
+    weights = traffic.effective_weights(pipeline, ready, decision)
+    if decision is not None:
+        pipeline = apply_decision(pipeline, decision.stable_from_candidate, decision.candidate_replicas)
     return render_all(pipeline) + provider.render(pipeline, weights, traffic.mirror_active(pipeline, ready))

@@ -124,13 +124,17 @@ def compute_status(
     traffic: Mapping[str, Any] | None = None,
     traffic_waiting: tuple[str, str] | None = None,
     traffic_rejected: tuple[str, str] | None = None,
+    rollout: Mapping[str, Any] | None = None,
+    rollout_stalled: tuple[str, str] | None = None,
+    rollout_progressing: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """The full status. ``deployments`` maps variant name -> its observed Deployment (absent: not
     created yet); ``previous`` is the status the object holds (for transition times); ``pending``
     names children not applied yet; ``apply_error`` is the last failed write; ``template_hashes``
     (variant -> pod template content hash, from :meth:`Desired.template_hashes`) saves rendering
     each Deployment again; ``traffic`` is ``status.traffic`` and the two verdicts the traffic
-    provider's (see ``evolved_operator.traffic``)."""
+    provider's (see ``evolved_operator.traffic``); ``rollout`` is ``status.rollout`` with the rollout's
+    stall or progress (``evolved_operator.rollout``)."""
     variants: list[dict[str, Any]] = []
     observations = []
     for variant in pipeline.spec.variants:
@@ -157,6 +161,8 @@ def compute_status(
         apply_error=apply_error,
         traffic_waiting=traffic_waiting,
         traffic_rejected=traffic_rejected,
+        rollout_stalled=rollout_stalled,
+        rollout_progressing=rollout_progressing,
     )
     return {
         "observedGeneration": pipeline.generation,
@@ -165,6 +171,7 @@ def compute_status(
         "stable": pipeline.spec.stable().name,
         "candidate": ",".join(v.name for v in pipeline.spec.candidates()) or None,
         "traffic": dict(traffic) if traffic is not None else None,
+        "rollout": dict(rollout) if rollout else None,
     }
 
 

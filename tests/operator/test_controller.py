@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from evolved_operator.analysis.wiring import Plain
 from evolved_operator.controller import Controller
 from evolved_operator.program_check import ProgramChecker
 from tests.operator.specs import two_variants
@@ -178,3 +179,75 @@ def test_the_gateways_mirror_filter_follows_the_mirror_variants_readiness(
     status, route = run(scenario())
     assert ("filters" in route["spec"]["rules"][0]) is filtered
     assert status["traffic"]["mirror"]["state"] == ("Active" if filtered else "Paused")
+
+
+def canary_body(generation: int = 1, **strategy: Any) -> dict[str, Any]:
+    doc = body()
+    doc["metadata"]["generation"] = generation
+    doc["spec"]["variants"][1]["programs"] = {
+        "router": {"inline": "from evolved_runtime.programs.defaults.router import route  # gen 2\n"}
+    }
+    doc["spec"]["variants"][1]["replicas"] = 1
+    doc["spec"]["variants"][0]["replicas"] = 2
+    doc["spec"]["strategy"] = {"type": "Canary", "steps": [{"setWeight": 50}, {"pause": {}}], **strategy}
+    return doc
+
+
+def program_hash_of(kube: MemoryKube, name: str) -> str:
+    template = kube.objects[("Deployment", name)]["spec"]["template"]
+    return str(template["metadata"]["annotations"]["pipelines.evolved.io/program-hash"])
+
+
+async def visits(ctrl: Controller, kube: MemoryKube, count: int = 4) -> dict[str, Any]:
+    """Let the controller act on what it applied a few times (watch events and requeues, by hand)."""
+    for _ in range(count):
+        await settle(ctrl, kube, {"stable": 2, "canary": 2})
+        await asyncio.gather(*list(ctrl._tasks))
+    return kube.statuses[-1]
+
+
+def test_a_canary_walks_its_steps_pauses_and_is_promoted_then_traffic_returns_to_stable() -> None:
+    async def scenario() -> list[dict[str, Any]]:
+        kube = MemoryKube()
+        ctrl = controller(kube)
+        await ctrl.pipeline_changed(canary_body())
+        paused = await visits(ctrl, kube)
+        await ctrl.pipeline_changed(canary_body(2, promote=True))
+        promoting = await visits(ctrl, kube, 1)
+        stable_programs = program_hash_of(kube, "qa-stable")
+        done = await visits(ctrl, kube)
+        assert stable_programs == program_hash_of(kube, "qa-canary"), "stable rolls to the candidate's programs"
+        return [paused, promoting, done]
+
+    paused, promoting, done = run(scenario())
+    assert paused["rollout"]["phase"] == "Paused"
+    assert paused["traffic"]["weights"] == "stable=50,canary=50"
+    assert promoting["rollout"]["phase"] in ("Promoting", "Completed")
+    assert done["rollout"]["phase"] == "Completed"
+    assert done["traffic"]["weights"] == "stable=100,canary=0"
+    assert "declare them for stable in Git" in done["rollout"]["message"]
+
+
+def test_a_failed_analysis_rolls_back_at_once_and_stalls_with_the_measured_values() -> None:
+    async def failing(settings: Any, namespace: str, name: str, stable: str, candidate: str) -> Plain:
+        return Plain("Failed", "error rate 20.0% > 5.0%")
+
+    async def scenario() -> dict[str, Any]:
+        kube = MemoryKube()
+        ctrl = controller(kube)
+        ctrl.analyze = failing
+        times = iter(f"2026-12-06T12:{minute:02d}:00Z" for minute in range(60))
+        ctrl.clock = lambda: next(times)  # a minute passes at each visit: the analysis falls due
+        steps = [{"setWeight": 20}, {"analysis": {"intervalSeconds": 5, "maxErrorRate": 5}}]
+        doc = canary_body()
+        doc["spec"]["strategy"]["steps"] = steps
+        await ctrl.pipeline_changed(doc)
+        return await visits(ctrl, kube)
+
+    status = run(scenario())
+    assert status["rollout"]["phase"] == "RolledBack"
+    assert status["traffic"]["weights"] == "stable=100,canary=0"
+    assert condition(status, "Stalled") == ("True", "RolloutAborted")
+    stalled = next(c for c in status["conditions"] if c["type"] == "Stalled")
+    assert "error rate 20.0% > 5.0%" in stalled["message"]
+    assert status["rollout"]["analysis"][-1]["verdict"] == "Failed"

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from evolved_operator import api_strategy
 from evolved_operator.api import COMPONENTS, EvolvedPipelineSpec
 from evolved_operator.desired import render_children
 from evolved_operator.render import PipelineInput
@@ -215,6 +216,15 @@ def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
         node = node[int(part)] if part.isdigit() else node.setdefault(part, {})
     last = parts[-1]
     node[int(last) if last.isdigit() else last] = value
+
+
+# spec.strategy drives the rollout; what is rendered is the rollout's decision (weights, capacity,
+# promoted programs), tested with the step machine.
+STRATEGY_LEAVES = leaf_fields(api_strategy.Strategy, "strategy.")
+CHANGES.update({leaf: ("strategy", {}, {}) for leaf in STRATEGY_LEAVES})
+EFFECT_ELSEWHERE.update(
+    dict.fromkeys(STRATEGY_LEAVES, "the rollout decides from it (tests/operator/test_rollout_steps.py)")
+)
 
 
 def resolve(spec: EvolvedPipelineSpec) -> dict[str, dict[str, str]]:

@@ -1,0 +1,41 @@
+"""How the controller measures and judges: an :data:`Analyzer` per operator process.
+
+The step machine (``evolved_operator.rollout``) asks for a measurement; the controller calls its
+analyzer with the step's settings, which reads a source and judges the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from evolved_operator.api_strategy import Analysis, Strategy
+from evolved_operator.rollout.state import RolloutState
+from evolved_operator.rollout.steps import Judgement
+
+
+@dataclass(frozen=True)
+class Plain:
+    """A judgement with no checks (when nothing could be measured)."""
+
+    verdict: str
+    message: str
+    checks: tuple[object, ...] = ()
+
+
+Analyzer = Callable[[Analysis, str, str, str, str], Awaitable[Judgement]]
+"""(settings, namespace, pipeline, stable variant, candidate variant) -> a judgement."""
+
+
+async def no_analysis(settings: Analysis, namespace: str, pipeline: str, stable: str, candidate: str) -> Plain:
+    return Plain("Inconclusive", "this operator has no analysis source configured")
+
+
+def current_analysis(strategy: Strategy, state: RolloutState) -> Analysis:
+    """The analysis settings the rollout is at: the ABTest's, or the current Canary step's."""
+    if strategy.type == "ABTest" and strategy.analysis is not None:
+        return strategy.analysis
+    step = strategy.steps[state.step] if state.step < len(strategy.steps) else None
+    if step is None or step.analysis is None:
+        raise ValueError(f"step {state.step} has no analysis")
+    return step.analysis
