@@ -131,13 +131,13 @@ class Router:
         name = self.split.pick(key)
         variant = self.by_name.get(name) if name is not None else None
         if variant is None or not variant.endpoints:
-            return self.failover(name)
+            return self.failover(name, key)
         return variant
 
-    def failover(self, instead_of: str | None) -> Variant | None:
-        """Another variant that takes traffic and has endpoints, drawn by weight (None: there is none)."""
+    def failover(self, instead_of: str | None, key: bytes | None) -> Variant | None:
+        """Another variant that takes traffic and has endpoints, picked like the first (None: there is none)."""
         others = {v.name: v.weight for v in self.table.variants if v.name != instead_of and v.endpoints and v.weight}
-        name = Split.of(others).by_weight(random.random())
+        name = Split.of(others).pick(key)
         return None if name is None else self.by_name[name]
 
     def mirror(self, request: Request, primary: str) -> shadow.ShadowPair | None:
@@ -336,7 +336,7 @@ class Exchange:
             router = self.router
             endpoint = router.endpoints.choose(self.variant, router.loop.time(), exclude=self.endpoint)
             if endpoint is None:
-                other = router.failover(self.variant.name)
+                other = router.failover(self.variant.name, self.request.key)
                 if other is not None:
                     self.variant = other
                     self.stats = router.stats.of(other.name)

@@ -133,6 +133,7 @@ class Pool:
         self.idle_timeout_s = idle_timeout_s
         self.max_idle = max_idle
         self.idle: list[Connection] = []
+        self.closed = False  # the endpoint left the table: connections that come back are closed
         self.loop = asyncio.get_running_loop()
 
     def take(self) -> Connection | None:
@@ -157,7 +158,7 @@ class Pool:
         return connection
 
     def release(self, connection: Connection) -> None:
-        if len(self.idle) >= self.max_idle:
+        if self.closed or len(self.idle) >= self.max_idle:
             connection.closed = True
             assert connection.transport is not None
             connection.transport.close()
@@ -171,6 +172,7 @@ class Pool:
             self.idle.remove(connection)
 
     def close(self) -> None:
+        self.closed = True
         for connection in self.idle:
             connection.abort()
         self.idle.clear()
