@@ -532,10 +532,11 @@ class ClientConnection(asyncio.Protocol):
             )
             self._next(request)
             return
-        pair = router.mirror(request, variant.name) if router.table.mirror is not None else None
-        self.exchange = Exchange(router, self, request, variant, pair)
+        exchange = self.exchange = Exchange(router, self, request, variant, None)
         router.active += 1
-        self.exchange.start()
+        exchange.start()  # the client's request leaves first; its copy, if any, after it
+        if router.table.mirror is not None and not exchange.reported:
+            exchange.pair = router.mirror(request, variant.name)
 
     def _answer_locally(self, request: Request) -> None:
         self._write(admin.answer(self.router, request, self._peer()))
