@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
+from evolved_runtime.english.agreement import split_subject
 from evolved_runtime.english.arithmetic import ParseError
 from evolved_runtime.english.inflection import stem
-from evolved_runtime.english.logic import split_subject
 from evolved_runtime.english.properties import NAME, Context, Pred, individual, predicate, verb_phrase, words_of
 from evolved_runtime.english.words import is_plural
 from evolved_runtime.symil.models import And, Formula, Not

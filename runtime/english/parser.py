@@ -20,7 +20,7 @@ from evolved_runtime.english.individuals import WORLD
 from evolved_runtime.english.inflection import join_labels, join_names, strip_titles
 from evolved_runtime.english.modals import modals
 from evolved_runtime.english.properties import Context, third_person
-from evolved_runtime.english.soundness import check_connected, obligation_axioms
+from evolved_runtime.english.soundness import check_connected, obligation_axioms, reading_dependent
 from evolved_runtime.english.words import RESERVED, is_plural, singular, words_to_numbers
 from evolved_runtime.symil.analysis import SymILError
 from evolved_runtime.symil.models import And, Atom, Compare, Formula, Not, NumType, Problem, Wording
@@ -344,6 +344,9 @@ def _problem(draft: _Draft) -> Problem:
     if draft.asks_model and not probe.symbols.variables and not any(not isinstance(p, Compare) for p in premises):
         raise ParseError("nothing to solve")
     check_connected(probe, ignore=draft.helpers.aux | {WORLD})
+    ambiguous = reading_dependent(probe, draft.context.exceptions)
+    if ambiguous is not None:
+        raise ParseError(f"the answer depends on how the text is read: {ambiguous}")
     context = draft.context
     wording = Wording(
         premises=sources,

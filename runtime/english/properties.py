@@ -33,6 +33,8 @@ class Context:
         """Singular forms of the words used after an article or a quantifier: evidence of a noun."""
         self.phrases: dict[str, Phrase] = {}
         self.spelling: dict[str, str] = {}
+        self.exceptions: set[str] = set()
+        """Predicates concluded by a rule with an exception ("... except interns", "... unless they ...")."""
 
     def atom(self, pred: str, yes: str, no: str) -> Pred:
         self.phrases.setdefault(pred, Phrase(yes=yes, no=no))

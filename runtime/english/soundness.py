@@ -7,10 +7,10 @@ the pipeline escalates or declines instead of answering NOT_VALID.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from evolved_runtime.english.arithmetic import ParseError
-from evolved_runtime.symil.models import Atom, ForAll, Formula, Implies, Not, Problem
+from evolved_runtime.symil.models import And, Atom, Exists, ForAll, Formula, Iff, Implies, Not, Or, Problem
 
 
 def symbols_of(formulas: Iterable[Formula]) -> set[str]:
@@ -63,6 +63,63 @@ def dangling_facts(problem: Problem) -> list[str]:
         if isinstance(inner, Atom) and counts.get(inner.pred) == 1 and inner.pred not in facts:
             facts.append(inner.pred)
     return facts
+
+
+def _nodes(formula: Formula) -> Iterator[Formula]:
+    """Every sub-formula (terms of comparisons excluded)."""
+    stack = [formula]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Not):
+            stack.append(node.arg)
+        elif isinstance(node, And | Or):
+            stack.extend(node.args)
+        elif isinstance(node, Implies | Iff):
+            stack.extend([node.left, node.right])
+        elif isinstance(node, ForAll | Exists):
+            stack.append(node.body)
+
+
+def _disjuncts(formula: Formula) -> set[str]:
+    """Predicates of the atoms (or negated atoms) an "or" joins, anywhere in the formula."""
+    found: set[str] = set()
+    for node in _nodes(formula):
+        if isinstance(node, Or):
+            for arg in node.args:
+                inner = arg.arg if isinstance(arg, Not) else arg
+                if isinstance(inner, Atom):
+                    found.add(inner.pred)
+    return found
+
+
+def _has_existential(formula: Formula) -> bool:
+    return any(
+        isinstance(node, Exists) or (isinstance(node, Not) and isinstance(node.arg, ForAll)) for node in _nodes(formula)
+    )
+
+
+def reading_dependent(problem: Problem, exceptions: set[str]) -> str | None:
+    """Why the verdict would depend on a reading the text does not fix, or None.
+
+    - "Either A or B. A. Is B false?": "or" is inclusive in logic, often exclusive in speech.
+    - "All employees except interns may park. Bob is an intern. May Bob not park?": an exception is
+      often read as the opposite rule, in law it only limits the rule.
+    - "All unicorns are horned. Therefore some unicorns are horned.": traditional logic assumes that
+      the classes of "all" are not empty (existential import), modern logic does not."""
+    conclusion = problem.conclusion
+    if conclusion is None:
+        return None
+    if isinstance(conclusion, Not) and isinstance(conclusion.arg, Atom):
+        pred = conclusion.arg.pred
+        if pred in exceptions:
+            return f"the opposite of a rule with an exception ({pred})"
+        if any(pred in _disjuncts(p) for p in problem.premises):
+            return f"the negation of one side of an 'or' ({pred})"
+    existential = isinstance(conclusion, Exists) or (isinstance(conclusion, Not) and isinstance(conclusion.arg, ForAll))
+    if existential and not problem.symbols.constants and not any(_has_existential(p) for p in problem.premises):
+        return "'some' from 'all' alone (existential import)"
+    return None
 
 
 def check_connected(problem: Problem, ignore: set[str] | frozenset[str] = frozenset()) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from evolved_runtime.english import parse
-from evolved_runtime.english.soundness import isolated, unconnected
+from evolved_runtime.english.soundness import dangling_facts, isolated, reading_dependent, unconnected
 from evolved_runtime.solvers.backends import applicable_backends, solve_task
 from evolved_runtime.symil.models import Atom, ForAll, Implies, Problem
 
@@ -58,6 +58,18 @@ REFUSED = [
     "If it rains, she stays home. It rains. Does she stay home?",
     # more than one reading
     "All cats are mammals. Are all cats dogs mammals?",
+    # a fact that only world knowledge relates to the rest
+    "Every bird can fly. Tweety is a penguin. Can Tweety fly?",
+    "All animals need water. Rex is a dog. Does Rex need water?",
+    "Tom has two cars. Everyone who has a car pays tax. Does Tom pay tax?",
+    # the verdict would depend on a reading the text does not fix
+    "All birds cannot fly. Tweety is a bird. Can Tweety fly?",
+    "All that glitters is not gold. The ring glitters. Is the ring gold?",
+    "Either P or Q. P. Is Q false?",
+    "Tom is at home or at work. Tom is at home. Is Tom not at work?",
+    "All employees except interns may park. Bob is an intern. Is Bob forbidden to park?",
+    "All unicorns are horned. Therefore some unicorns are horned.",
+    "Guests may use the pool unless it is closed. Ann is a guest. The pool is not closed. May Ann use the pool?",
 ]
 
 
@@ -85,3 +97,16 @@ def test_isolated_finds_the_premise_that_shares_nothing() -> None:
     problem = Problem(premises=premises, conclusion=Atom(pred="mammal", args=["tom"]))
     assert isolated(problem) == [1]
     assert isolated(problem, ignore={"tom"}) == [0, 1]
+
+
+def test_dangling_facts_names_the_predicate_nothing_else_uses() -> None:
+    rule = ForAll(vars=["x"], body=Implies(left=Atom(pred="bird", args=["x"]), right=Atom(pred="fly", args=["x"])))
+    problem = Problem(
+        premises=[rule, Atom(pred="penguin", args=["tweety"])], conclusion=Atom(pred="fly", args=["tweety"])
+    )
+    assert dangling_facts(problem) == ["penguin"]
+
+
+def test_reading_dependent_needs_a_conclusion() -> None:
+    problem = Problem(premises=[Atom(pred="cat", args=["tom"])])
+    assert reading_dependent(problem, {"cat"}) is None
