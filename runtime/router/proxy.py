@@ -242,7 +242,7 @@ class Exchange:
     # upstream.Receiver
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if name[:10].lower() == b"x-evolved-":
+        if name[0] | 0x20 == 0x78 and name[:10].lower() == b"x-evolved-":  # "x" or "X" first: cheap to rule out
             name = name.lower()
             if name == b"x-evolved-verdict":
                 self.verdict = value
@@ -254,8 +254,10 @@ class Exchange:
     def on_head(self, status: int) -> bool:
         self.status = status
         self.router.waiting.pop(self, None)
-        assert self.endpoint is not None
-        self.router.endpoints.succeeded(self.endpoint, self.router.loop.time())
+        endpoints = self.router.endpoints
+        if endpoints.health:  # only endpoints that failed lately have a state to change
+            assert self.endpoint is not None
+            endpoints.succeeded(self.endpoint, self.router.loop.time())
         return self.request.head_only
 
     def on_data(self, data: bytes) -> None:
