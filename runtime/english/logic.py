@@ -179,7 +179,7 @@ def _quantified_question(quantifier: str, rest: str, context: Context) -> Formul
     found: list[Formula] = []
     plural = quantifier in ("all", "some", "no")
     for cut in range(1, len(words)):
-        if is_plural(words[cut - 1]) != plural:
+        if is_plural(words[cut - 1]) != plural and len(words[cut - 1]) > 1:  # a letter is any number
             continue
         subject, prop = " ".join(words[:cut]), " ".join(words[cut:])
         try:

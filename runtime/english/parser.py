@@ -352,7 +352,8 @@ def _problem(draft: _Draft) -> Problem:
         premises=sources,
         conclusion=draft.asked,
         phrases={k: v for k, v in context.phrases.items() if k in probe.symbols.predicates},
-        names={k: _spelling(k, v, sources) for k, v in context.spelling.items() if k in probe.symbols.constants},
+        names={k: _spelling(k, v, sources) for k, v in context.spelling.items() if k in probe.symbols.constants}
+        | _attributes(variables, sources),
     )
     return Problem(
         premises=premises,
@@ -366,9 +367,20 @@ def _problem(draft: _Draft) -> Problem:
 
 def _spelling(name: str, said: str, sources: list[str]) -> str:
     """How the text wrote a name ("Michael", "door C"); the lower-case form when it is not found."""
-    pattern = r"\b" + r"[ _]".join(re.escape(part) for part in said.split("_")) + r"\b"
+    pattern = r"\b(?:the )?" + r"[ _]".join(re.escape(part) for part in said.split("_")) + r"\b"
     for source in sources:
         match = re.search(pattern, source, flags=re.IGNORECASE)
         if match:
-            return match.group(0)
+            return re.sub(r"^The ", "the ", match.group(0))
+    return said
+
+
+def _attributes(variables: dict[str, NumType], sources: list[str]) -> dict[str, str]:
+    """``height_alice`` -> "the height of Alice": the numbers comparatives introduce."""
+    attributes = {attribute for attribute, _ in arithmetic.COMPARATIVES.values()}
+    said: dict[str, str] = {}
+    for name in variables:
+        attribute, _, owner = name.partition("_")
+        if attribute in attributes and owner:
+            said[name] = f"the {attribute} of {_spelling(owner, owner, sources)}"
     return said

@@ -160,8 +160,9 @@ def verb_phrase(text: str, context: Context) -> Pred:
     name = symbol("_".join(stem(w) for w in kept))
     if name is None or not kept:
         raise ParseError(f"not a verb phrase: {text!r}")
-    base = " ".join([base_form(kept[0]), *kept[1:]])
-    return context.atom(name, " ".join([third_person(kept[0]), *kept[1:]]), f"does not {base}")
+    said = [w.replace("_", " ") for w in words]  # as written, with its articles: "drive a car"
+    base = " ".join([base_form(said[0]), *said[1:]])
+    return context.atom(name, " ".join([third_person(said[0]), *said[1:]]), f"does not {base}")
 
 
 def _deontic(modal: str, negated: bool, rest: str, context: Context) -> Pred:
@@ -170,8 +171,9 @@ def _deontic(modal: str, negated: bool, rest: str, context: Context) -> Pred:
         raise ParseError("'need' without 'not' is read only in preconditions")
     action = verb_phrase(rest, context)(VAR)
     assert isinstance(action, Atom)
-    allowed = context.atom(f"allowed_{action.pred}", f"may {rest}", f"may not {rest}")
-    required = context.atom(f"required_{action.pred}", f"must {rest}", f"need not {rest}")
+    said = rest.replace("_", " ")
+    allowed = context.atom(f"allowed_{action.pred}", f"may {said}", f"may not {said}")
+    required = context.atom(f"required_{action.pred}", f"must {said}", f"need not {said}")
     if modal == "may":
         return (lambda s: Not(arg=allowed(s))) if negated else allowed
     if modal == "must":

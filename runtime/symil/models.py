@@ -122,7 +122,9 @@ class Wording(_Node):
     phrases: dict[Name, Phrase] = Field(
         default_factory=dict, description="How to say a predicate of an individual ('is a man', 'trains daily')."
     )
-    names: dict[Name, str] = Field(default_factory=dict, description="How the text spells a constant ('Michael').")
+    names: dict[Name, str] = Field(
+        default_factory=dict, description="How the text says a constant ('Michael') or a number ('the age of Alice')."
+    )
 
 
 class Problem(_Node):

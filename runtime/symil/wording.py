@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from evolved_runtime.symil.models import Formula, Phrase, Problem
+from evolved_runtime.symil.models import Atom, Formula, Phrase, Problem
 
 _ATOM = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\((.*)\)$")
 HELPER_PREFIX = "k_"
@@ -58,14 +58,43 @@ def _phrase(problem: Problem, pred: str) -> Phrase:
     return problem.wording.phrases.get(pred, Phrase(yes=f"is {said}", no=f"is not {said}"))
 
 
+def _ground_atoms(problem: Problem) -> set[tuple[str, str]]:
+    """(predicate, individual) of every unary atom the problem states of a named individual."""
+    found: set[tuple[str, str]] = set()
+    constants = set(problem.symbols.constants)
+    for formula in [*problem.premises, *([problem.conclusion] if problem.conclusion is not None else [])]:
+        for node in _atoms(formula):
+            if len(node.args) == 1 and node.args[0] in constants:
+                found.add((node.pred, node.args[0]))
+    return found
+
+
+def _atoms(formula: Formula) -> list[Atom]:
+    return [Atom.model_validate(a) for a in _atom_dicts(formula.model_dump())]
+
+
+def _atom_dicts(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        if node.get("op") == "atom":
+            return [node]
+        return [a for value in node.values() for a in _atom_dicts(value)]
+    if isinstance(node, list):
+        return [a for value in node for a in _atom_dicts(value)]
+    return []
+
+
 def counter_model_in_words(problem: Problem, model: dict[str, Any]) -> str:
-    """``Michael is a professional athlete and does not train daily`` for a NOT_VALID model."""
+    """``Michael is a professional athlete and does not train daily`` for a NOT_VALID model.
+
+    A named individual is described by the atoms the text states or asks of it; an individual the
+    solver added (a witness of "some") by what holds of it and by the predicates the question asks."""
     assert problem.wording is not None
     assert problem.conclusion is not None
     _, relevant = _linked(problem)
     names = problem.wording.names
     asked = Problem(premises=[problem.conclusion]).symbols.predicates
     unary = [p for p, arity in problem.symbols.predicates.items() if arity == 1 and p in relevant]
+    stated = _ground_atoms(problem)
     true_atoms: dict[str, list[list[str]]] = {}
     things: list[str] = [c for c in problem.symbols.constants if c in relevant]
     for key, value in model.items():
@@ -73,13 +102,14 @@ def counter_model_in_words(problem: Problem, model: dict[str, Any]) -> str:
         if value is True and match:
             args = [a.strip() for a in match.group(2).split(",")]
             true_atoms.setdefault(match.group(1), []).append(args)
-            things += [a for a in args if a not in things and (a in relevant or a.startswith("_"))]
+            things += [a for a in args if a not in things and a.startswith("_")]
     lines: list[str] = []
     for thing in things:
         said = []
         for pred in unary:
             holds = [thing] in true_atoms.get(pred, [])
-            if holds or pred in asked:
+            shown = (pred, thing) in stated if not thing.startswith("_") else holds or pred in asked
+            if shown:
                 phrase = _phrase(problem, pred)
                 said.append(phrase.yes if holds else phrase.no)
         for first, second in true_atoms.get("on", []) if "on" in relevant else []:
@@ -90,7 +120,9 @@ def counter_model_in_words(problem: Problem, model: dict[str, Any]) -> str:
         subject = _name(thing, names)
         joined = ", ".join(said[:-1]) + (" and " if len(said) > 1 else "") + said[-1]
         lines.append(f"{subject} {joined}".strip() if subject else joined)
-    numbers = [f"{k} = {v}" for k, v in model.items() if k in relevant and not k.startswith(HELPER_PREFIX)]
+    numbers = [
+        f"{names.get(k, k)} = {v}" for k, v in model.items() if k in relevant and not k.startswith(HELPER_PREFIX)
+    ]
     return "; ".join(lines + numbers)
 
 
