@@ -36,6 +36,7 @@ log = logging.getLogger("evolved_runtime.router.kube")
 EvolvedPipeline = create_namespaced_resource("pipelines.evolved.io", "v1alpha1", "EvolvedPipeline", "evolvedpipelines")
 ANNOTATION_WEIGHTS = "pipelines.evolved.io/router-weights"
 BACKOFF_S = (0.5, 10.0)  # the first and the longest wait before trying the API again
+WATCH_S = 60  # the apiserver ends each watch request after this (lightkube then starts the next)
 
 Apply = Callable[[str, dict[str, Any] | None], None]  # (event type, object); ("RESET", None) before a listing
 
@@ -110,18 +111,32 @@ class Follower:
                 self.listed.add(what)
                 self._changed()
                 delay = BACKOFF_S[0]
-                watch = self.client.watch(
-                    resource, namespace=self.namespace, resource_version=listing.resourceVersion, **selectors
-                )
-                async for kind, obj in watch:
-                    apply(kind, obj.to_dict())
-                    self._changed()
+                await self._watch(resource, selectors, listing.resourceVersion, apply)
             except Exception as exc:  # the API is away or refused: keep the table, list again later
                 log.warning(
                     "watch interrupted", extra={"fields": {"kind": what, "error": str(exc)[:300], "retry_s": delay}}
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_S[1])
+
+    async def _watch(self, resource: Any, selectors: dict[str, Any], version: str, apply: Apply) -> None:
+        """Follow changes from ``version`` until an error (then the caller lists again).
+
+        lightkube's watch has no read timeout, so a connection that died without a word would
+        hang it for ever. Each round is cut after WATCH_S + 15 s and started again from the last
+        version seen (nothing is missed); a healthy watch is cut too, which costs one request a
+        minute."""
+        while True:
+            try:
+                async with asyncio.timeout(WATCH_S + 15):
+                    watch = self.client.watch(resource, namespace=self.namespace, resource_version=version,
+                                              server_timeout=WATCH_S, **selectors)  # fmt: skip
+                    async for kind, obj in watch:
+                        version = obj.metadata.resourceVersion or version
+                        apply(kind, obj.to_dict())
+                        self._changed()
+            except TimeoutError:
+                continue
 
     def _changed(self) -> None:
         if len(self.listed) < 2:
