@@ -7,10 +7,11 @@ the pipeline escalates or declines instead of answering NOT_VALID.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from evolved_runtime.english.arithmetic import ParseError
-from evolved_runtime.symil.models import And, Atom, Exists, ForAll, Formula, Iff, Implies, Not, Or, Problem
+from evolved_runtime.symil.models import Atom, Exists, ForAll, Formula, Implies, Not, Or, Problem
+from evolved_runtime.symil.wording import nodes
 
 
 def symbols_of(formulas: Iterable[Formula]) -> set[str]:
@@ -65,26 +66,10 @@ def dangling_facts(problem: Problem) -> list[str]:
     return facts
 
 
-def _nodes(formula: Formula) -> Iterator[Formula]:
-    """Every sub-formula (terms of comparisons excluded)."""
-    stack = [formula]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, Not):
-            stack.append(node.arg)
-        elif isinstance(node, And | Or):
-            stack.extend(node.args)
-        elif isinstance(node, Implies | Iff):
-            stack.extend([node.left, node.right])
-        elif isinstance(node, ForAll | Exists):
-            stack.append(node.body)
-
-
 def _disjuncts(formula: Formula) -> set[str]:
     """Predicates of the atoms (or negated atoms) an "or" joins, anywhere in the formula."""
     found: set[str] = set()
-    for node in _nodes(formula):
+    for node in nodes(formula):
         if isinstance(node, Or):
             for arg in node.args:
                 inner = arg.arg if isinstance(arg, Not) else arg
@@ -95,7 +80,7 @@ def _disjuncts(formula: Formula) -> set[str]:
 
 def _has_existential(formula: Formula) -> bool:
     return any(
-        isinstance(node, Exists) or (isinstance(node, Not) and isinstance(node.arg, ForAll)) for node in _nodes(formula)
+        isinstance(node, Exists) or (isinstance(node, Not) and isinstance(node.arg, ForAll)) for node in nodes(formula)
     )
 
 

@@ -9,9 +9,10 @@ restricted to those symbols, said with the phrases the text used.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
-from evolved_runtime.symil.models import Atom, Formula, Phrase, Problem
+from evolved_runtime.symil.models import And, Atom, Exists, ForAll, Formula, Iff, Implies, Not, Or, Phrase, Problem
 
 _ATOM = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\((.*)\)$")
 HELPER_PREFIX = "k_"
@@ -69,18 +70,24 @@ def _ground_atoms(problem: Problem) -> set[tuple[str, str]]:
     return found
 
 
+def nodes(formula: Formula) -> Iterator[Formula]:
+    """Every sub-formula, the formula first (terms of comparisons are not formulas)."""
+    stack = [formula]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, Not):
+            stack.append(node.arg)
+        elif isinstance(node, And | Or):
+            stack.extend(node.args)
+        elif isinstance(node, Implies | Iff):
+            stack.extend([node.left, node.right])
+        elif isinstance(node, ForAll | Exists):
+            stack.append(node.body)
+
+
 def _atoms(formula: Formula) -> list[Atom]:
-    return [Atom.model_validate(a) for a in _atom_dicts(formula.model_dump())]
-
-
-def _atom_dicts(node: Any) -> list[dict[str, Any]]:
-    if isinstance(node, dict):
-        if node.get("op") == "atom":
-            return [node]
-        return [a for value in node.values() for a in _atom_dicts(value)]
-    if isinstance(node, list):
-        return [a for value in node for a in _atom_dicts(value)]
-    return []
+    return [node for node in nodes(formula) if isinstance(node, Atom)]
 
 
 def counter_model_in_words(problem: Problem, model: dict[str, Any]) -> str:

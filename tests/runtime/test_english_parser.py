@@ -193,3 +193,23 @@ def test_parity_with_a_decimal_number_is_refused() -> None:
 )  # fmt: skip
 def test_new_kinds_get_one_verdict_from_every_backend(text: str, expected: str) -> None:
     assert set(verdicts(text, 2)) == {expected}
+
+
+NEGATIONS = [
+    ("Tom does not eat meat. All carnivores eat meat. Is Tom a carnivore?", "NOT_VALID"),
+    ("Tom doesn't eat meat. All carnivores eat meat. Is Tom not a carnivore?", "VALID"),
+    ("Tom isn't hungry. If Tom is a cat, Tom is hungry. Is Tom a cat?", "NOT_VALID"),
+    ("Tom cannot swim. All fish can swim. Is Tom not a fish?", "VALID"),
+    ("Tom can't swim. All fish can swim. Therefore Tom is not a fish.", "VALID"),
+    ("No reptiles have fur. Rex is a reptile. Does Rex have fur?", "NOT_VALID"),
+    ("Not all birds can fly. Therefore some birds cannot fly.", "VALID"),
+    ("Tom has no car. Everyone who has a car pays tax. Does Tom pay tax?", "NOT_VALID"),
+    ("Every bird has feathers. Rex lacks feathers. Is Rex not a bird?", "VALID"),
+    ("It is not the case that Tom is late. Tom is late or Tom is early. Is Tom early?", "VALID"),
+    ("Nobody likes rain. If Ann is happy, Ann likes rain. Is Ann happy?", "NOT_VALID"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NEGATIONS, ids=[n[0] for n in NEGATIONS])
+def test_negation_forms_are_read_as_negations(text: str, expected: str) -> None:
+    assert set(verdicts(text, 2)) == {expected}
