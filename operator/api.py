@@ -503,6 +503,27 @@ class EvolvedPipelineSpec(ApiModel):
                 or any(v.name == s.traffic.mirror.variant for v in s.variants)
             ),
         ),
+        Rule(
+            "!has(self.strategy) || self.strategy.type == 'RollingUpdate' "
+            "|| self.variants.exists_one(v, v.role == 'candidate')",
+            "strategy types Canary and ABTest need exactly one variant with role candidate",
+            lambda s: (
+                s.strategy is None
+                or s.strategy.type == "RollingUpdate"
+                or sum(v.role == "candidate" for v in s.variants) == 1
+            ),
+        ),
+        Rule(
+            "!has(self.strategy) || self.strategy.type == 'RollingUpdate' "
+            "|| !has(self.traffic) || self.traffic.provider != 'service'",
+            "strategy types Canary and ABTest move weights: use traffic provider router or gatewayAPI, not service",
+            lambda s: (
+                s.strategy is None
+                or s.strategy.type == "RollingUpdate"
+                or s.traffic is None
+                or s.traffic.provider != "service"
+            ),
+        ),
     )
 
     image: Image = Field(default_factory=Image, description="The shared runtime image.")

@@ -150,6 +150,12 @@ class Controller:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def stop(self) -> None:
+        """Cancel the timers and background work (the operator is shutting down)."""
+        for task in [*self._timers.values(), *self._tasks]:
+            task.cancel()
+        self._timers.clear()
+
     def _spawn(self, work: Awaitable[None]) -> None:
         async def run() -> None:
             try:

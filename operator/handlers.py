@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import socket
 from collections.abc import Iterable
 from typing import Any
 
@@ -56,6 +57,8 @@ def configure(settings: kopf.OperatorSettings) -> None:
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = EventsOnlyDiffBase(prefix=GROUP, key="last-handled-configuration")
     settings.posting.level = logging.INFO
+    settings.posting.reporting_component = MANAGED_BY  # kubectl shows events "From evolved-operator"
+    settings.posting.reporting_instance = socket.gethostname()  # the pod's name in a cluster
     settings.watching.server_timeout = 270
     settings.watching.client_timeout = 300
     settings.watching.connect_timeout = 10
@@ -113,6 +116,8 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
 async def cleanup(**_: Any) -> None:
     for task in list(_background):
         task.cancel()
+    if _controller is not None:
+        _controller.stop()
     if _controller is not None and isinstance(_controller.kube, LightKube):
         requests = dict(_controller.kube.requests)
         log.info("api requests: %s; full reconciles: %d", json.dumps(requests), _controller.full_reconciles)
