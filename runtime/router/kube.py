@@ -8,7 +8,8 @@ at once when its routing changed: a change reaches the proxy as fast as the watc
 
 After new weights are in use, they are reported on the Lease ``<pipeline>-router`` (the operator
 creates it): annotation ``pipelines.evolved.io/router-weights`` (``stable=90,canary=10``) and
-``spec.renewTime``. A missing Lease is logged once and the router carries on.
+``spec.renewTime``. A missing Lease is logged once and the router carries on (trying again now
+and then, quietly, in case the operator creates it later).
 """
 
 from __future__ import annotations
@@ -164,7 +165,8 @@ class Follower:
                 self.report_due.set()
 
     async def _write_lease(self, weights: str) -> bool:
-        """Patch the Lease; False when it should be tried again (a missing Lease is not retried)."""
+        """Patch the Lease; False when it should be tried again (a missing Lease too, quietly: the
+        operator may create it later)."""
         lease = f"{self.name}-router"
         patch = {
             "metadata": {"annotations": {ANNOTATION_WEIGHTS: weights}},
@@ -177,7 +179,7 @@ class Follower:
                 if not self.lease_missing_logged:
                     self.lease_missing_logged = True
                     log.warning("no Lease to report the weights on; carrying on", extra={"fields": {"lease": lease}})
-                return True
+                return False
             log.warning("could not report the weights", extra={"fields": {"lease": lease, "error": str(exc)[:300]}})
             return False
         except Exception as exc:
