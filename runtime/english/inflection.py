@@ -113,8 +113,9 @@ _CAPITALISED_FUNCTION_WORDS = frozenset(w.capitalize() for w in _NOT_A_NOUN) | {
 }  # fmt: skip
 
 
-def _name_word(word: str) -> bool:
-    return bool(re.fullmatch(r"[A-Z][a-z]+", word)) and word not in _CAPITALISED_FUNCTION_WORDS
+def is_name_word(word: str) -> bool:
+    """A capitalised word that is no function word ("Maria", "John_Smith"; not "May", "Does")."""
+    return bool(re.fullmatch(r"[A-Z][a-z]+(?:_[A-Z][a-z]+)*", word)) and word not in _CAPITALISED_FUNCTION_WORDS
 
 
 def join_names(text: str) -> str:
@@ -122,7 +123,7 @@ def join_names(text: str) -> str:
     words = text.split(" ")
     out: list[str] = []
     for word in words:
-        if out and _name_word(out[-1]) and _name_word(word):
+        if out and is_name_word(out[-1]) and is_name_word(word):
             out[-1] = f"{out[-1]}_{word}"
         else:
             out.append(word)

@@ -8,6 +8,7 @@ words and accepts more question phrasings.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 from evolved_runtime.english import arithmetic, parity, statements
 from evolved_runtime.english.arithmetic import ParseError
 from evolved_runtime.english.individuals import WORLD
-from evolved_runtime.english.inflection import join_labels, join_names, strip_titles
+from evolved_runtime.english.inflection import is_name_word, join_labels, join_names, strip_titles
 from evolved_runtime.english.modals import modals
 from evolved_runtime.english.properties import Context, third_person
 from evolved_runtime.english.soundness import check_connected, obligation_axioms, reading_dependent
@@ -34,9 +35,11 @@ _RELAXED_CONCLUSION = re.compile(
 )
 _FILLER = re.compile(
     r"^(?:(?:it is (?:known|given|true) that|we know that|we are told that|suppose(?: that)?|assume(?: that)?"
-    r"|given that|note that|also|furthermore|moreover|in addition|and|now|premise \d*:?|fact:?|question:?"
-    r"|please|tell me|consider this:?|here is a puzzle:?|let'?s say(?: that)?|imagine(?: that)?),?\s+)+"
+    r"|given that|note that|also|furthermore|moreover|in addition|and|now|premises? ?\d*:?|facts?:?|question:?"
+    r"|rules?:|statements?:|given:|known:|please|tell me|consider (?:this|the (?:following )?argument):?"
+    r"|here is a puzzle:?|let'?s say(?: that)?|imagine(?: that)?),?\s+)+"
 )
+_HEADER = re.compile(r"(?:premises|facts|rules|statements|given|known|question)\s*:?")
 _CONSISTENCY = re.compile(
     r"(?:is|are) (?:this|that|these|the (?:statements|premises|facts)|these (?:statements|facts|premises)|"
     r"all of (?:this|these|them)) (?:consistent|possible|satisfiable|compatible)"
@@ -46,6 +49,8 @@ _VALIDITY = re.compile(
     r"(?:is|was) (?:the|this|that) (?:conclusion|argument|reasoning|inference|deduction|syllogism) "
     r"(?:logically )?(?:valid|correct|sound|right)(?: or not)?|is (?:this|that|it) (?:logically )?(?:valid|correct)"
     r"|does (?:the|this|that) conclusion (?:logically )?follow(?: from (?:the|these) premises)?|is (?:this|that) so"
+    r"|(?:is it )?valid|(?:determine|decide|check|say) (?:whether|if) (?:the|this) (?:conclusion|argument) "
+    r"(?:follows|is valid)"
 )
 _VALUE_QUESTION = re.compile(r"(?:what (?:is|are)|find|compute|calculate|determine)(?: the values? of)? (.+)")
 _SOLVE = re.compile(
@@ -134,6 +139,9 @@ def _draft(text: str, relaxed: bool) -> _Draft | None:
             _question(sentence, draft, relaxed)
             draft.asked = draft.asked or (source if draft.conclusion is not None else None)
             continue
+        if relaxed and (_HEADER.fullmatch(sentence) or _VALIDITY.fullmatch(sentence)):
+            draft.asks_validity = draft.asks_validity or bool(_VALIDITY.fullmatch(sentence))
+            continue  # "Premises:" on a line of its own; "Determine whether the conclusion follows."
         match = _CONCLUSION.match(sentence)
         if match:
             _set_conclusion(draft, _claim(sentence[match.end() :], draft, conclusion=True))
@@ -184,9 +192,11 @@ def _capitalised(texts: Iterable[str]) -> set[str]:
     names: set[str] = set()
     for text in texts:
         words = join_names(strip_titles(text)).split()
-        for word in words[1:]:
-            word = word.strip(",;:'\"")
-            if re.fullmatch(r"[A-Z][a-z]+(?:_[A-Z][a-z]+)?", word) and word.lower() not in RESERVED:
+        for before, word in itertools.pairwise(words):
+            word = word.strip(",;'\"")
+            if before.endswith(":") or not is_name_word(word):
+                continue  # "Rule: Members may ...": a capital after a colon starts a sentence
+            if word.lower() not in RESERVED:
                 names.add(word.lower())
     return names
 
@@ -300,7 +310,7 @@ def _comparisons(sentence: str) -> Formula:
     try:
         return arithmetic.parse_worded_comparison(sentence)
     except ParseError:
-        parts = re.split(r",? and (?=[a-z]\w* (?:is|=|equals)\b)", sentence)
+        parts = re.split(r",? and (?=[a-z]\w* (?:is|=|equals)\b)|, (?=[a-z]\w* (?:is\b|equals\b|[=<>]))", sentence)
         if len(parts) == 1:
             raise
         return And(args=[arithmetic.parse_worded_comparison(part) for part in parts])

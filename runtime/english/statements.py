@@ -85,7 +85,7 @@ def _clauses(text: str, context: Context) -> Formula | None:
     for joiner, make in ((" or ", Or), (" and ", And)):
         parts = text.split(joiner)
         for cut in range(1, len(parts)):
-            left, right = joiner.join(parts[:cut]), joiner.join(parts[cut:])
+            left, right = joiner.join(parts[:cut]), re.sub(r"^that ", "", joiner.join(parts[cut:]))
             try:
                 formulas = [statement(left, context), statement(right, context)]
             except ParseError:

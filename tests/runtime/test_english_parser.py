@@ -213,3 +213,22 @@ NEGATIONS = [
 @pytest.mark.parametrize(("text", "expected"), NEGATIONS, ids=[n[0] for n in NEGATIONS])
 def test_negation_forms_are_read_as_negations(text: str, expected: str) -> None:
     assert set(verdicts(text, 2)) == {expected}
+
+
+FORMATTED = [
+    ("Premises:\n1. All birds have feathers.\n2. Tweety is a bird.\nConclusion: Tweety has feathers.\n"
+     "Is the conclusion valid?", "VALID"),
+    ("Given: All employees must wear ID badges. John is an employee.\nQuestion: Must John wear an ID badge?", "VALID"),
+    ("Facts: x = 7, y = x + 3.\nIs y equal to 10?", "VALID"),
+    ("Rule: Members may use the gym. Fact: Ann is a member. Question: May Ann use the gym?", "VALID"),
+    ("Statement: all roses are flowers. Statement: some flowers fade quickly. Conclusion: some roses fade quickly. "
+     "Valid?", "NOT_VALID"),
+    ("Determine whether the conclusion follows. Premises: No cats are dogs. Felix is a cat. Conclusion: Felix is "
+     "not a dog.", "VALID"),
+    ("Suppose that every lawyer is smart and that Jane is a lawyer. Is Jane smart?", "VALID"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), FORMATTED, ids=[f[0].splitlines()[0] for f in FORMATTED])
+def test_level_two_reads_headers_lists_and_validity_questions(text: str, expected: str) -> None:
+    assert set(verdicts(text, 2)) == {expected}
