@@ -4,10 +4,11 @@ Traefik (built from its Go module by ``e2e.toolchain``) runs with its Kubernetes
 provider pointed at the cluster's apiserver from outside the cluster: ``endpoint`` is the
 kubeconfig's server, ``certAuthFilePath`` its CA, and ``token`` a file holding a ServiceAccount
 token (the provider takes no client certificate, so the kubeconfig's admin certificate cannot be
-used). The ServiceAccount lives in the test namespace and is bound to ``cluster-admin`` for the
-test's duration (Traefik reads Gateway API objects, Services, EndpointSlices, Secrets,
-ConfigMaps and Namespaces and writes the routes' status); the provider watches only the test
-namespace.
+used). The ServiceAccount lives in the test namespace and gets, for the test's duration, the
+ClusterRole that Traefik's module ships for its Gateway provider
+(``docs/content/reference/dynamic-configuration/kubernetes-gateway-rbac.yml``: read Gateway API
+objects, Services, EndpointSlices, Secrets, ConfigMaps and Namespaces; update the objects'
+status), under a name of the test's own; the provider watches only the test namespace.
 
 Traefik listens on 127.0.0.1 only: entrypoint ``web`` on a free port, which the test's Gateway
 names as its listener port (Traefik attaches a listener to the entrypoint of the same port),
@@ -28,13 +29,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from e2e import gateway_api, netns, processes, toolchain
 from e2e.kube import Kubectl, wait_for
+from e2e.paths import cache_dir
 
 CONTROLLER_NAME = "traefik.io/gateway-controller"
 SERVICE_ACCOUNT = "evolved-traefik"
 GATEWAY_NAME = "evolved"
 TOKEN_DURATION = "2h"
+RBAC = "rbac.authorization.k8s.io/v1"
+RBAC_IN_MODULE = "docs/content/reference/dynamic-configuration/kubernetes-gateway-rbac.yml"
 
 
 def free_port() -> int:
@@ -84,15 +90,33 @@ def api_access(kubectl: Kubectl, workdir: Path) -> tuple[str, Path]:
     return server, ca
 
 
+def rbac_rules() -> list[dict[str, Any]]:
+    """The rules of the ClusterRole that Traefik documents for its Gateway provider, read from the
+    copy of its module that ``e2e.toolchain`` builds it in."""
+    path = cache_dir() / "build" / f"traefik-{toolchain.TRAEFIK_VERSION}" / "src" / RBAC_IN_MODULE
+    if not path.is_file():
+        raise AssertionError(f"{path} is missing: run `make binaries` (or `python -m e2e.toolchain traefik`)")
+    for document in yaml.safe_load_all(path.read_text()):
+        if document and document.get("kind") == "ClusterRole":
+            return list(document["rules"])
+    raise AssertionError(f"no ClusterRole in {path}")
+
+
 def service_account_token(kubectl: Kubectl, namespace: str, workdir: Path) -> Path:
-    """A token file for a ServiceAccount in ``namespace`` bound to cluster-admin (binding named for it)."""
-    kubectl.run("create", "serviceaccount", SERVICE_ACCOUNT, "-n", namespace)
-    kubectl.run(
-        "create",
-        "clusterrolebinding",
-        _binding(namespace),
-        "--clusterrole=cluster-admin",
-        f"--serviceaccount={namespace}:{SERVICE_ACCOUNT}",
+    """A token file for a ServiceAccount in ``namespace`` with Traefik's Gateway provider's ClusterRole."""
+    name = _cluster_scoped_name(namespace)
+    subject = {"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": namespace}
+    gateway_api.apply(
+        kubectl,
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": SERVICE_ACCOUNT, "namespace": namespace}},
+        {"apiVersion": RBAC, "kind": "ClusterRole", "metadata": {"name": name}, "rules": rbac_rules()},
+        {
+            "apiVersion": RBAC,
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": name},
+            "subjects": [subject],
+        },
     )
     token = kubectl.run("create", "token", SERVICE_ACCOUNT, "-n", namespace, f"--duration={TOKEN_DURATION}").stdout
     path = workdir / "traefik-token"
@@ -101,7 +125,8 @@ def service_account_token(kubectl: Kubectl, namespace: str, workdir: Path) -> Pa
     return path
 
 
-def _binding(namespace: str) -> str:
+def _cluster_scoped_name(namespace: str) -> str:
+    """The ClusterRole's and ClusterRoleBinding's name: one pair per test namespace."""
     return f"evolved-traefik-{namespace}"
 
 
@@ -173,5 +198,6 @@ def running(kubectl: Kubectl, namespace: str, workdir: Path, timeout: float = 60
     finally:
         if proc is not None:
             proc.stop()
-        kubectl.run("delete", "clusterrolebinding", _binding(namespace), "--ignore-not-found", check=False)
+        name = _cluster_scoped_name(namespace)
+        kubectl.run("delete", f"clusterrolebinding/{name}", f"clusterrole/{name}", "--ignore-not-found", check=False)
         kubectl.run("delete", "gatewayclass", class_name, "--ignore-not-found", "--wait=false", check=False)
