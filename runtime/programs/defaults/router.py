@@ -23,9 +23,10 @@ _CONCLUSION = re.compile(
     r"|is it (necessarily )?(true|the case) that|must it be)\b",
     _I,
 )
+_TITLE = r"\b(?:Mr|Mrs|Ms|Dr|Prof)\."
 _QUESTION_AFTER_FACTS = re.compile(
-    r"[.!:\n]\s*(\d+\.\s*)?(question:\s*)?(is|are|does|do|can|could|must|was|were|has|have|will)\b"
-    r"(?![^.?!]*\b(you|me|please)\b)[^.?!]*\?",
+    r"[.!:\n]\s*(\d+\.\s*)?(question:\s*)?(is|are|does|do|did|can|could|may|must|was|were|has|have|will)\b"
+    rf"(?![^.?!]*\b(you|me|please)\b)(?:{_TITLE}|[^.?!])*\?",
     _I,
 )
 _QUANTIFIED = re.compile(
