@@ -5,12 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from e2e import operator_proc, processes
+from e2e import processes
 from e2e.evp import ROUTER_V1, ROUTER_V2, apply, condition, owned, pipeline, wait_ready
 from e2e.kube import Kubectl, wait_for
 from evolved_operator.constants import LABEL_VARIANT
@@ -18,17 +17,6 @@ from evolved_operator.constants import LABEL_VARIANT
 pytestmark = pytest.mark.cluster
 
 OWNED_KINDS = ("deployments", "services", "configmaps", "poddisruptionbudgets")
-
-
-@pytest.fixture(scope="module")
-def operator(
-    kubeconfig: str, kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[processes.Background]:
-    operator_proc.install_crd(kubectl)
-    log = tmp_path_factory.mktemp("operator") / "operator.log"
-    proc = operator_proc.start_operator(kubeconfig, log)
-    yield proc
-    proc.stop()
 
 
 def test_a_pipeline_gets_children_owned_by_it_and_becomes_ready(

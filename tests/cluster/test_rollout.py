@@ -7,26 +7,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from e2e import operator_proc, processes
+from e2e import processes
 from e2e.evp import ROUTER_V2, apply, condition, pipeline
 from e2e.kube import Kubectl, wait_for
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture(scope="module")
-def operator(
-    kubeconfig: str, kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[processes.Background]:
-    operator_proc.install_crd(kubectl)
-    proc = operator_proc.start_operator(kubeconfig, tmp_path_factory.mktemp("operator") / "operator.log")
-    yield proc
-    proc.stop()
 
 
 def canary(name: str, namespace: str, **strategy: Any) -> dict[str, Any]:

@@ -4,29 +4,15 @@ follow the CR, the spanning Service, a paused mirror, a provider switch, the HTT
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from e2e import gateway_api, operator_proc, processes
+from e2e import processes
 from e2e.evp import apply, condition, owned, pipeline, wait_ready
 from e2e.kube import Kubectl, wait_for
 
 pytestmark = pytest.mark.cluster
-
-
-@pytest.fixture(scope="module")
-def operator(
-    kubeconfig: str, kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[processes.Background]:
-    """The operator, started after the Gateway API CRDs are in (it watches HTTPRoutes only then)."""
-    operator_proc.install_crd(kubectl)
-    gateway_api.install_crds(kubectl)
-    log = tmp_path_factory.mktemp("operator") / "operator.log"
-    proc = operator_proc.start_operator(kubeconfig, log)
-    yield proc
-    proc.stop()
 
 
 def weighted(name: str, namespace: str, stable: int, candidate: int, **traffic: Any) -> dict[str, Any]:
