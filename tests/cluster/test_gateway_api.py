@@ -23,13 +23,15 @@ import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from e2e import gateway_api, netns, toolchain, traefik
+from e2e import evp, gateway_api, netns, processes, toolchain, traefik
+from e2e.dataplane import _worker_config as worker_config  # the worker's config as its pod mounts it
 from e2e.kube import Kubectl, wait_for
 from evolved_runtime.programs.loader import DEFAULTS_DIR
 
@@ -104,9 +106,8 @@ def ready_endpoint_address(kubectl: Kubectl, namespace: str, service: str) -> st
     return addresses[0] if len(addresses) == 1 else None
 
 
-def wait_pod_address(kubectl: Kubectl, namespace: str, variant: str, timeout: float = 90.0) -> str:
-    """The pod IP of the variant's one pod, once KWOK made it Ready and its EndpointSlice lists it."""
-    service = service_name(variant)
+def wait_pod_address(kubectl: Kubectl, namespace: str, service: str, timeout: float = 90.0) -> str:
+    """The pod IP of the Service's one pod, once KWOK made it Ready and its EndpointSlice lists it."""
     return wait_for(
         f"a ready address in {service}'s EndpointSlices",
         lambda: ready_endpoint_address(kubectl, namespace, service),
@@ -161,24 +162,27 @@ class DataPlane:
     gateway: traefik.Traefik
     workers: dict[str, Worker]
 
-    def variant_of(self, program_hash: str) -> str | None:
-        return next((w.variant for w in self.workers.values() if w.program_hash == program_hash), None)
-
     def send(self, count: int) -> Counter[str]:
-        """``count`` requests through Traefik's entrypoint, one connection; the variant of each answer."""
-        seen: Counter[str] = Counter()
-        connection = http.client.HTTPConnection("127.0.0.1", self.gateway.port, timeout=10)
-        try:
-            headers = {"Content-Type": "application/json", "Host": HOSTNAME}
-            for _ in range(count):
-                connection.request("POST", "/v1/chat/completions", QUESTION, headers)
-                response = connection.getresponse()
-                response.read()
-                variant = self.variant_of(response.getheader("x-evolved-program-hash") or "")
-                seen[variant if response.status == 200 and variant else f"status {response.status}"] += 1
-        finally:
-            connection.close()
-        return seen
+        return send(self.gateway.port, HOSTNAME, list(self.workers.values()), count)
+
+
+def send(port: int, hostname: str, workers: list[Worker], count: int) -> Counter[str]:
+    """``count`` requests through Traefik's entrypoint on one connection, with ``hostname`` as Host;
+    the variant of each answer (by its program hash), or its status when it is not a 200."""
+    variants = {w.program_hash: w.variant for w in workers}
+    seen: Counter[str] = Counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        headers = {"Content-Type": "application/json", "Host": hostname}
+        for _ in range(count):
+            connection.request("POST", "/v1/chat/completions", QUESTION, headers)
+            response = connection.getresponse()
+            response.read()
+            variant = variants.get(response.getheader("x-evolved-program-hash") or "")
+            seen[variant if response.status == 200 and variant else f"status {response.status}"] += 1
+    finally:
+        connection.close()
+    return seen
 
 
 def apply_split(plane: DataPlane, weights: dict[str, int], mirror: tuple[str, int] | None = None) -> str:
@@ -229,12 +233,12 @@ def data_plane(kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> It
     try:
         gateway_api.install_crds(kubectl)
         gateway_api.apply(kubectl, *(o for v in WEIGHTS for o in variant_objects(namespace, v)))
-        addresses = {v: wait_pod_address(kubectl, namespace, v) for v in WEIGHTS}
+        addresses = {v: wait_pod_address(kubectl, namespace, service_name(v)) for v in WEIGHTS}
         workers: dict[str, Worker] = {}
         for variant, address in addresses.items():
             ns = netns.create(address)
             namespaces.append(ns)
-            workers[variant] = start_worker(ns, variant, workdir)
+            workers[variant] = start_worker(ns, variant, variant_config(variant, workdir), workdir)
         with traefik.running(kubectl, namespace, workdir / "traefik") as gateway:
             yield DataPlane(kubectl, namespace, gateway, workers)
     finally:
@@ -243,15 +247,20 @@ def data_plane(kubectl: Kubectl, tmp_path_factory: pytest.TempPathFactory) -> It
         kubectl.run("delete", "namespace", namespace, "--wait=false", check=False)
 
 
-def start_worker(ns: netns.PodNetns, variant: str, workdir: Path) -> Worker:
-    """``evolved-runtime serve`` inside the pod's namespace, on its pod IP; its program differs per variant."""
+def variant_config(variant: str, workdir: Path) -> Path:
+    """A worker's config whose router program differs per variant by a comment (a distinct hash)."""
     programs = workdir / f"programs-{variant}"
     programs.mkdir()
     source = (DEFAULTS_DIR / "router.py").read_text()
-    (programs / "router.py").write_text(f"{source}\n# variant {variant}\n")  # a distinct program hash
+    (programs / "router.py").write_text(f"{source}\n# variant {variant}\n")
     shutil.copyfile(DEFAULTS_DIR / "profiles.py", programs / "profiles.py")
     config = workdir / f"pipeline-{variant}.json"
     config.write_text(json.dumps({"pipeline": PIPELINE, "variant": variant, "programs_dir": str(programs)}))
+    return config
+
+
+def start_worker(ns: netns.PodNetns, variant: str, config: Path, workdir: Path) -> Worker:
+    """``evolved-runtime serve`` inside the pod's namespace, on its pod IP; its program hash from a first answer."""
     cmd = [sys.executable, "-m", "evolved_runtime.cli", "serve", "--config", str(config),
            "--host", ns.address, "--port", str(WORKER_PORT)]  # fmt: skip
     proc = ns.run(f"worker-{variant}", cmd, workdir / f"worker-{variant}.log")
@@ -264,6 +273,15 @@ def start_worker(ns: netns.PodNetns, variant: str, workdir: Path) -> Worker:
     assert status == 200, f"the {variant} worker answered {status}:\n{proc.log_tail()}"
     assert program_hash, "the worker's answer has no x-evolved-program-hash header"
     return Worker(variant, ns.address, program_hash)
+
+
+def assert_split(seen: Counter[str], weights: dict[str, int]) -> None:
+    """Every answer a 200 from a variant, each variant's share within TOLERANCE of its weight."""
+    total = sum(seen.values())
+    assert set(seen) <= set(weights), f"every answer from a variant with status 200: {dict(seen)}"
+    for variant, weight in weights.items():
+        share = seen[variant] / total
+        assert abs(share - weight / 100) <= TOLERANCE, f"{variant}: {share:.1%} for weight {weight}: {dict(seen)}"
 
 
 def test_the_variants_are_told_apart_by_their_program_hash(data_plane: DataPlane) -> None:
@@ -283,11 +301,7 @@ def test_traefik_accepts_the_weighted_route_and_splits_live_traffic_by_its_weigh
     seen = data_plane.send(REQUESTS)
 
     print(f"{REQUESTS} requests through Traefik: {dict(seen)}")
-    assert sum(seen.values()) == REQUESTS
-    assert set(seen) == set(WEIGHTS), f"every answer from a variant with status 200: {dict(seen)}"
-    for variant, weight in WEIGHTS.items():
-        share = seen[variant] / REQUESTS
-        assert abs(share - weight / 100) <= TOLERANCE, f"{variant}: {share:.1%} for weight {weight}: {dict(seen)}"
+    assert_split(seen, WEIGHTS)
 
 
 def test_a_weight_change_in_the_route_reaches_traefik(data_plane: DataPlane) -> None:
@@ -299,9 +313,9 @@ def test_a_weight_change_in_the_route_reaches_traefik(data_plane: DataPlane) -> 
     assert gateway_api.is_true(conditions, "Accepted"), conditions
     wait_for("Traefik to split 50/50", lambda: data_plane.send(20) == Counter({"stable": 10, "canary": 10}), 30)
 
-    seen = data_plane.send(200)
+    seen = data_plane.send(REQUESTS)
 
-    assert seen == Counter({"stable": 100, "canary": 100})
+    assert_split(seen, {"stable": 50, "canary": 50})
 
 
 def test_a_backend_service_that_does_not_exist_is_reported_in_the_route_status(data_plane: DataPlane) -> None:
@@ -347,3 +361,45 @@ def test_traefik_does_not_implement_request_mirror_and_answers_500_for_the_whole
     summary = {kind: (c["status"], c.get("reason")) for kind, c in conditions.items()}
     assert gateway_api.is_true(conditions, "Accepted"), summary
     assert gateway_api.is_true(conditions, "ResolvedRefs"), summary
+
+
+def test_traefik_serves_the_route_the_operator_renders_and_splits_by_its_weights(
+    data_plane: DataPlane, operator: processes.Background, tmp_path: Path
+) -> None:
+    """The whole path: an EvolvedPipeline with provider gatewayAPI, its HTTPRoute rendered by the
+    operator, accepted by Traefik, the pipeline Ready on the gateway's word, and live traffic split
+    by the declared weights between the pods the operator's Deployments made."""
+    kubectl, namespace = data_plane.kubectl, data_plane.namespace
+    name, hostname = "op", "op.evolved.test"
+    obj = evp.pipeline(name, namespace)  # stable runs an inline router program: a hash of its own
+    for variant, weight in zip(obj["spec"]["variants"], (80, 20), strict=True):
+        variant["replicas"] = 1
+        variant["weight"] = weight
+    obj["spec"]["traffic"] = {
+        "provider": "gatewayAPI",
+        "gatewayAPI": {"parentRefs": [{"name": data_plane.gateway.gateway}], "hostnames": [hostname]},
+    }
+    evp.apply(kubectl, obj)
+    with ExitStack() as stack:
+        workers = []
+        for variant in ("stable", "candidate"):
+            address = wait_pod_address(kubectl, namespace, f"{name}-{variant}")
+            ns = stack.enter_context(netns.pod_netns(address))
+            config = worker_config(kubectl, namespace, name, variant, tmp_path / variant)
+            workers.append(start_worker(ns, variant, config, tmp_path))
+        assert len({w.program_hash for w in workers}) == 2, workers
+
+        conditions = gateway_api.wait_route_status(kubectl, namespace, name, data_plane.gateway.controller)
+        assert gateway_api.is_true(conditions, "Accepted"), conditions
+        assert gateway_api.is_true(conditions, "ResolvedRefs"), conditions
+        evp.wait_ready(kubectl, name, namespace)
+        wait_for(
+            "Traefik to route to both variants",
+            lambda: set(send(data_plane.gateway.port, hostname, workers, 10)) == {"stable", "candidate"},
+            timeout=30,
+            interval=0.3,
+        )
+
+        seen = send(data_plane.gateway.port, hostname, workers, REQUESTS)
+
+    assert_split(seen, {"stable": 80, "candidate": 20})
