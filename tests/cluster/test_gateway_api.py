@@ -8,8 +8,10 @@ serve`` in a network namespace holding its pod's IP (``e2e.netns``), so Traefik 
 the address the EndpointSlice names. Traffic goes only to 127.0.0.1 (Traefik's entrypoint) and
 to those namespaces.
 
-The variants' programs differ by a comment, so every answer's ``x-evolved-program-hash`` header
-says which variant served it. ``apply_split`` is the one step that produces the HTTPRoute.
+The variants' programs differ, so every answer's ``x-evolved-program-hash`` header says which
+variant served it. ``apply_split`` is the one step that produces the HTTPRoute in the tests of
+Traefik's behaviour; the last test takes the whole path instead: the operator renders the route,
+the Deployments and the Services for an EvolvedPipeline with provider ``gatewayAPI``.
 """
 
 from __future__ import annotations
@@ -192,8 +194,8 @@ def apply_split(plane: DataPlane, weights: dict[str, int], mirror: tuple[str, in
     renders an HTTPRoute named after the pipeline (parentRefs and hostnames from
     ``spec.traffic.gatewayAPI``: here the Traefik Gateway and HOSTNAME), one rule with a weighted
     backendRef per variant Service (``<pipeline>-<variant>``, port 80), and a RequestMirror filter
-    for a mirror variant. Swapping this for "apply an EvolvedPipeline with provider gatewayAPI"
-    also hands the Deployments and Services to the operator: ``variant_objects`` then goes.
+    for a mirror variant (as ``operator/traffic/gateway.py`` renders it, field for field). Writing
+    it here keeps these tests about Traefik alone; the operator's own route is the last test's.
     """
     backends = [gateway_api.Backend(service_name(v), w) for v, w in weights.items()]
     mirrored = (gateway_api.Backend(service_name(mirror[0]), 0), mirror[1]) if mirror else None
