@@ -9,7 +9,7 @@ the client as its bytes arrive, with one header added to its head, ``x-evolved-v
 Retry policy: a request whose attempt fails with a connection failure before any byte of the
 answer arrived (refused, reset, connect timeout, closed) is sent once more, to another endpoint
 of the same variant, or when the variant has no other one, to another variant that takes
-traffic (drawn by weight). A reused keep-alive connection that the worker had closed is not a
+traffic (picked like the first: by the sticky key among the others, else by weight). A reused keep-alive connection that the worker had closed is not a
 failure of the worker: the request is sent again on a fresh connection to the same endpoint,
 once, before the retry above. Nothing is retried once a byte of the answer has arrived, nor
 after a timeout waiting for the answer (the worker may still be working on it): 504.
@@ -98,6 +98,7 @@ class Router:
         # exchanges waiting for an answer's head, with their deadlines: one sweep a second times
         # them out (cheaper on the hot path than a timer per request; deadlines are coarse anyway)
         self.waiting: dict[Exchange, float] = {}
+        self.variant_header: dict[str, bytes] = {}  # the head line added to the answers of each variant
         self.sweeper = self.loop.create_task(self._sweep())
         self.set_table(table)
 
@@ -113,7 +114,9 @@ class Router:
         self.table = table
         self.split = Split.of(table.weights())
         self.by_name = {v.name: v for v in table.variants}
-        self.variant_header = {v.name: b"x-evolved-variant: %s\r\n" % v.name.encode() for v in table.variants}
+        for v in table.variants:  # kept for variants that left: requests in flight may still answer for them
+            if v.name not in self.variant_header:
+                self.variant_header[v.name] = b"x-evolved-variant: %s\r\n" % v.name.encode()
         self.sticky_header = table.sticky.header.encode() if table.sticky.header else None
         addresses = {e for v in table.variants for e in v.endpoints}
         for gone in [a for a in self.pools if a not in addresses]:
