@@ -63,10 +63,17 @@ def noun(text: str) -> str:
         raise ParseError(f"not a noun phrase: {text!r}")
     if len(words) > 1 and singular(words[-1]) in ("thing", "person", "one", "people", "individual"):
         words = words[:-1]  # "black things" is the property "black"
-    name = symbol("_".join(singular(w) for w in words))
+    name = symbol("_".join(_noun_word(w) for w in words))
     if name is None:
         raise ParseError(f"not a noun phrase: {text!r}")
     return name
+
+
+def _noun_word(word: str) -> str:
+    """``cats`` -> ``cat``; a participle ("educated people", "retired teachers") as ``predicate`` keys it."""
+    if re.fullmatch(r"[a-z]+(?:ed|ing)", word) and len(word) > 4 and word not in RESERVED:
+        return stem(word)
+    return singular(word)
 
 
 def kind_atom(text: str, context: Context) -> Pred:
