@@ -10,7 +10,9 @@ replacements is generated from the module's own go.mod, never typed by hand.
 The Gateway API data plane of the tests comes the same way: Traefik is built inside a writable
 copy of its own module (its go.mod replaces a module with a local folder, so neither
 ``go install`` nor a wrapper can build it), and the standard Gateway API CRDs are copied out of
-the ``sigs.k8s.io/gateway-api`` module.
+the ``sigs.k8s.io/gateway-api`` module. Prometheus, which the analysis tests scrape routers with,
+is a plain ``go install`` with the ``remove_all_sd`` tag (static targets only: the cloud SDKs of
+its service discovery are not compiled).
 
 Run ``python -m e2e.toolchain`` to build everything (a no-op when cached), or name targets
 (``python -m e2e.toolchain traefik gateway-api``); it prints progress and the binary directory
@@ -39,6 +41,7 @@ HELM_VERSION = "v3.19.5"
 VEGETA_VERSION = "v12.13.0"  # open-loop HTTP load at a fixed rate, for the runtime benchmark
 TRAEFIK_VERSION = "v3.6.12"  # v3.7.x: some of its dependencies are not served by the module proxy here
 GATEWAY_API_VERSION = "v1.4.0"  # the version Traefik v3.6.12 is built with (its go.mod)
+PROMETHEUS_VERSION = "v0.316.0"  # Prometheus 3.16.0: its Go module numbers v3.X.Y as v0.3XX.Y
 
 _REPLACE_RE = re.compile(r"^\s*(\S+)\s*=>\s*(\.\.?/\S*)\s*$")
 
@@ -64,6 +67,7 @@ class Installed:
     packages: dict[str, str]
     ldflags: tuple[str, ...] = field(default_factory=tuple)
     bench_only: bool = False  # built on demand by a benchmark, not by `make test`
+    tags: tuple[str, ...] = ()  # go build tags
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,14 @@ def _k8s_ldflags(version: str) -> tuple[str, ...]:
         "-X k8s.io/client-go/pkg/version.gitVersion=" + version,
         "-s -w",
     )
+
+
+def _prometheus_ldflags(version: str) -> tuple[str, ...]:
+    """``v0.316.0`` -> ``3.16.0`` as the version Prometheus reports (its web UI is left out: the
+    ``builtinassets`` tag is not set, and the analysis needs only the HTTP API)."""
+    minor, patch = version.lstrip("v").split(".")[1:]
+    prefix = "github.com/prometheus/common/version"
+    return (f"-X {prefix}.Version={int(minor) // 100}.{int(minor) % 100}.{patch}", f"-X {prefix}.Branch=HEAD", "-s -w")
 
 
 def targets() -> list[Target]:
@@ -164,6 +176,13 @@ def targets() -> list[Target]:
             version=GATEWAY_API_VERSION,
             folder="config/crd/standard",
             pattern="*.yaml",
+        ),
+        Installed(
+            name="prometheus",
+            version=PROMETHEUS_VERSION,
+            packages={"prometheus": "github.com/prometheus/prometheus/cmd/prometheus"},
+            ldflags=_prometheus_ldflags(PROMETHEUS_VERSION),
+            tags=("remove_all_sd",),  # static targets only: no cloud SDKs for service discovery to compile
         ),
     ]
 
@@ -285,7 +304,8 @@ def build_installed(target: Installed) -> None:
     for binary, package in target.packages.items():
         started = time.monotonic()
         log(f"{target.name}: go install {package}@{target.version}")
-        cmd = ["go", "install", "-trimpath", "-ldflags", " ".join(target.ldflags), f"{package}@{target.version}"]
+        tags = ["-tags", ",".join(target.tags)] if target.tags else []
+        cmd = ["go", "install", "-trimpath", *tags, "-ldflags", " ".join(target.ldflags), f"{package}@{target.version}"]
         log("$ " + " ".join(cmd))
         env = go_env()
         env["GOBIN"] = env_gobin

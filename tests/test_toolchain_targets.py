@@ -30,3 +30,13 @@ def test_make_test_builds_the_gateway_data_plane_pinned_together() -> None:
 def test_an_unknown_target_is_refused_with_the_names_to_choose_from() -> None:
     with pytest.raises(SystemExit, match=r"unknown target\(s\) trafik: choose from .*traefik, gateway-api"):
         toolchain.ensure(["trafik"])
+
+
+def test_make_test_builds_prometheus_for_the_analysis_without_service_discovery() -> None:
+    (target,) = [t for t in toolchain.test_targets() if t.name == "prometheus"]
+    assert isinstance(target, toolchain.Installed)
+    assert target.tags == ("remove_all_sd",)
+    assert "-X github.com/prometheus/common/version.Version=3.16.0" in target.ldflags
+    path = toolchain.binary("prometheus")
+    assert toolchain.PROMETHEUS_VERSION in str(path)
+    assert path.name == "prometheus"
