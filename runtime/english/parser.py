@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from evolved_runtime.english import arithmetic, parity, statements
 from evolved_runtime.english.arithmetic import ParseError
@@ -168,9 +168,20 @@ def _draft(text: str, relaxed: bool) -> _Draft | None:
         return None  # nothing asked, or both a conclusion and a request for a model
     if draft.conclusion is not None and not draft.premises:
         return None  # a bare question asks for world knowledge, not for what follows
-    if draft.helpers.integers and re.search(r"\d\.\d", text):
+    if draft.helpers.integers and _fractional([*draft.premises, draft.conclusion]):
         raise ParseError("even/odd/divisible with non-integer numbers")
     return draft
+
+
+def _fractional(node: object) -> bool:
+    """Whether a number that is not a whole number occurs (2.5, or x / 2 read as 0.5 * x)."""
+    if isinstance(node, float):
+        return not node.is_integer()
+    if isinstance(node, BaseModel):
+        return any(_fractional(getattr(node, name)) for name in type(node).model_fields)
+    if isinstance(node, list):
+        return any(_fractional(item) for item in node)
+    return False
 
 
 _MODALS = ("can", "may", "must")

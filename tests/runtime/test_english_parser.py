@@ -172,8 +172,11 @@ def test_parity_variables_are_integers_and_helpers_are_fresh() -> None:
     assert problem.variables == {"x": "int", "k_1": "int", "y": "int", "k_2": "int"}
 
 
-def test_parity_with_a_decimal_number_is_refused() -> None:
-    assert parse("x is 2.5. Is x even?", 2) is None
+@pytest.mark.parametrize(
+    "text", ["x is 2.5. Is x even?", "x is 7. y is half of x. Is y even?", "x is even. y is x divided by 2. Is y odd?"]
+)
+def test_parity_next_to_a_fraction_is_refused(text: str) -> None:
+    assert parse(text, 2) is None  # x would be an integer, and the premises could contradict that
 
 
 @pytest.mark.parametrize(
