@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_CONFIG_PATH = Path("/etc/evolved/pipeline.json")
 DEFAULT_PROGRAMS_DIR = Path("/etc/evolved/programs")
@@ -23,23 +23,110 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 
 
-class LLMConfig(_Model):
-    """One OpenAI-compatible provider (the runtime core's provider interface)."""
+ProviderType = Literal["openai", "anthropic"]
 
-    provider: Literal["openai"] = Field(
-        default="openai", description="Provider protocol. `openai` covers any OpenAI-compatible endpoint."
-    )
-    base_url: str = Field(description="Base URL of the provider, e.g. `https://api.openai.com/v1`.")
+
+class ProviderConfig(_Model):
+    """One LLM provider: `openai` (any OpenAI-compatible server) or `anthropic` (the Messages API)."""
+
+    name: str = Field(min_length=1, max_length=63, description="Provider name (metrics, logs, /health, /costs).")
+    type: ProviderType = Field(default="openai", description="Protocol: `openai` or `anthropic`.")
+    base_url: str = Field(description="Base URL, e.g. `https://api.openai.com/v1`.")
     model: str = Field(description="Model name sent upstream.")
     api_key_env: str | None = Field(
-        default="EVOLVED_LLM_API_KEY",
-        description="Name of the environment variable holding the API key (set from a Secret).",
+        default=None, description="Name of the environment variable holding the API key (set from a Secret)."
     )
     timeout_s: float = Field(default=60.0, gt=0, le=600, description="Upstream request timeout in seconds.")
+    priority: int = Field(default=0, ge=0, le=1000, description="Lower goes first; failover follows this order.")
+    input_usd_per_mtok: float = Field(default=0.0, ge=0, description="Price of a million input tokens, in USD.")
+    output_usd_per_mtok: float = Field(default=0.0, ge=0, description="Price of a million output tokens, in USD.")
     max_tokens: int | None = Field(default=None, gt=0, description="Default max_tokens when the caller sets none.")
 
     def api_key(self) -> str | None:
         return os.environ.get(self.api_key_env) if self.api_key_env else None
+
+    def cost_usd(self, input_tokens: int, output_tokens: int) -> float:
+        return (input_tokens * self.input_usd_per_mtok + output_tokens * self.output_usd_per_mtok) / 1e6
+
+
+class RetryConfig(_Model):
+    """Retries of one provider call: only timeouts, connection errors, 429 and 5xx; never other 4xx."""
+
+    max_retries: int = Field(default=2, ge=0, le=10, description="Retries per provider after the first attempt.")
+    base_s: float = Field(default=0.1, ge=0, le=60, description="First backoff; doubles per retry, with full jitter.")
+    max_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="Longest wait before a retry; a longer `Retry-After` moves on to the next provider instead.",
+    )
+
+
+class BreakerConfig(_Model):
+    """The circuit breaker of each provider: closed -> open -> half-open (one probe) -> closed."""
+
+    failures: int = Field(default=5, ge=1, le=1000, description="Consecutive failures that open the circuit.")
+    failure_ratio: float = Field(
+        default=0.5, gt=0, le=1, description="Failure ratio over the last `window` calls that opens the circuit."
+    )
+    window: int = Field(default=20, ge=2, le=10_000, description="Calls the ratio looks at.")
+    min_calls: int = Field(default=10, ge=1, le=10_000, description="Calls in the window before the ratio counts.")
+    open_s: float = Field(default=30.0, gt=0, le=3600, description="Time open before a half-open probe.")
+
+
+class LLMConfig(_Model):
+    """The LLM path: one provider (`base_url` + `model`, today's form) or a list of `providers`."""
+
+    provider: ProviderType = Field(
+        default="openai",
+        description="Protocol of the single provider: `openai` (any OpenAI-compatible) or `anthropic`.",
+    )
+    base_url: str | None = Field(default=None, description="Base URL of the single provider.")
+    model: str | None = Field(default=None, description="Model name of the single provider.")
+    api_key_env: str | None = Field(
+        default="EVOLVED_LLM_API_KEY",
+        description="Name of the environment variable holding the single provider's API key (set from a Secret).",
+    )
+    timeout_s: float = Field(default=60.0, gt=0, le=600, description="Upstream request timeout in seconds.")
+    max_tokens: int | None = Field(default=None, gt=0, description="Default max_tokens when the caller sets none.")
+    providers: list[ProviderConfig] = Field(
+        default_factory=list, description="Providers in failover order (by priority); instead of base_url/model."
+    )
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+    breaker: BreakerConfig = Field(default_factory=BreakerConfig)
+    fallback_message: str | None = Field(
+        default=None, description="Answer sent when every provider fails; unset (the default): a 503."
+    )
+
+    @model_validator(mode="after")
+    def _one_form(self) -> LLMConfig:
+        single = self.base_url is not None or self.model is not None
+        if single and self.providers:
+            raise ValueError("give either base_url and model (one provider) or providers, not both")
+        if not self.providers and (self.base_url is None or self.model is None):
+            raise ValueError("give base_url and model, or a non-empty providers list")
+        names = [p.name for p in self.providers]
+        if len(set(names)) != len(names):
+            raise ValueError("provider names must be unique")
+        return self
+
+    def provider_list(self) -> list[ProviderConfig]:
+        """The providers in failover order (a stable sort by priority)."""
+        if self.providers:
+            return sorted(self.providers, key=lambda p: p.priority)
+        assert self.base_url is not None
+        assert self.model is not None
+        return [
+            ProviderConfig(
+                name="default", type=self.provider, base_url=self.base_url, model=self.model,
+                api_key_env=self.api_key_env, timeout_s=self.timeout_s, max_tokens=self.max_tokens,
+            )
+        ]  # fmt: skip
+
+    def call_timeout_s(self) -> float:
+        """The longest one LLM call may take with every retry and failover."""
+        per_try = sum(p.timeout_s for p in self.provider_list())
+        return per_try * (self.retry.max_retries + 1) + self.retry.max_s * self.retry.max_retries
 
 
 SOLVER_PROCESS_MB = 112
@@ -89,6 +176,101 @@ class LimitsConfig(_Model):
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="Largest request body accepted.")
     max_messages: int = Field(default=256, ge=1, description="Most messages in one chat request.")
     max_content_chars: int = Field(default=100_000, ge=1, description="Longest content of one message.")
+    requests_per_minute: int | None = Field(
+        default=None, ge=1, description="Chat requests per minute per caller; unset: no limit (HTTP 429 past it)."
+    )
+    tokens_per_minute: int | None = Field(
+        default=None, ge=1, description="LLM tokens (input + output) per minute per caller; unset: no limit."
+    )
+    key: Literal["api_key", "user"] = Field(
+        default="api_key",
+        description="Who a caller is for limits and budgets: the API key (when auth is on), or the user "
+        "(the `user_header` header, else the OpenAI `user` field); callers with neither share one bucket.",
+    )
+    user_header: str = Field(default="x-evolved-user", description="The header naming the user for `key: user`.")
+    backend: Literal["memory", "redis"] = Field(
+        default="memory", description="Where the counters live: this process, or Redis (shared by pods)."
+    )
+
+    def rate_limited(self) -> bool:
+        return self.requests_per_minute is not None or self.tokens_per_minute is not None
+
+
+class CacheConfig(_Model):
+    """Exact-match answer cache: memory (LRU with TTL) first, Redis second (optional, shared by pods)."""
+
+    enabled: bool = Field(
+        default=False, description="Cache answers (a request opts out with `Cache-Control: no-cache`)."
+    )
+    ttl_s: float = Field(default=300.0, gt=0, le=30 * 86400, description="How long an answer stays cached.")
+    max_entries: int = Field(default=10_000, ge=1, le=10_000_000, description="Entries kept in memory (LRU).")
+    redis: bool = Field(default=False, description="Also keep answers in Redis (`redis.url_env`), shared by pods.")
+
+
+class BudgetConfig(_Model):
+    """Spending limits in USD, checked before an LLM call with an estimate and settled with the real usage."""
+
+    hourly_usd: float | None = Field(default=None, gt=0, description="Per pipeline, per clock hour (UTC).")
+    daily_usd: float | None = Field(default=None, gt=0, description="Per pipeline, per day (UTC).")
+    monthly_usd: float | None = Field(default=None, gt=0, description="Per pipeline, per calendar month (UTC).")
+    per_key_hourly_usd: float | None = Field(default=None, gt=0, description="Per caller (see limits.key), per hour.")
+    per_key_daily_usd: float | None = Field(default=None, gt=0, description="Per caller, per day.")
+    per_key_monthly_usd: float | None = Field(default=None, gt=0, description="Per caller, per month.")
+    alert_ratio: float = Field(default=0.8, gt=0, le=1, description="Spent share that raises the alert.")
+    estimate_output_tokens: int = Field(
+        default=256, ge=1, description="Output tokens assumed for the estimate when the request sets no max_tokens."
+    )
+    backend: Literal["memory", "redis"] = Field(default="memory", description="Where spending is summed.")
+
+    def enabled(self) -> bool:
+        return any(
+            v is not None
+            for v in (self.hourly_usd, self.daily_usd, self.monthly_usd, self.per_key_hourly_usd,
+                      self.per_key_daily_usd, self.per_key_monthly_usd)
+        )  # fmt: skip
+
+
+class AuthConfig(_Model):
+    """Inbound API keys (Bearer), from an environment variable set from a Secret."""
+
+    api_keys_env: str | None = Field(
+        default=None,
+        description="Name of the environment variable holding the accepted keys (one per line or comma separated); "
+        "unset: no auth.",
+    )
+    open_health: bool = Field(default=True, description="/health and /ready answer without a key.")
+    open_metrics: bool = Field(default=True, description="/metrics answers without a key.")
+
+
+class RedisConfig(_Model):
+    """The Redis shared by pods (cache, limits, budgets); its URL (with password) comes from a Secret."""
+
+    url_env: str | None = Field(
+        default=None, description="Name of the environment variable holding the Redis URL; unset: no Redis."
+    )
+    prefix: str = Field(default="evolved", description="Prefix of every key written.")
+    timeout_s: float = Field(default=0.25, gt=0, le=10, description="Connect and command timeout.")
+    retry_s: float = Field(default=2.0, gt=0, le=600, description="After a failure, Redis is skipped this long.")
+
+    def url(self) -> str | None:
+        return os.environ.get(self.url_env) or None if self.url_env else None
+
+
+class HealthConfig(_Model):
+    """How /health judges recent traffic: `healthy`, `degraded` or `unhealthy` (HTTP 200 either way)."""
+
+    window_s: int = Field(default=60, ge=5, le=3600, description="Seconds of recent requests judged.")
+    min_requests: int = Field(default=10, ge=1, description="Requests in the window before error rate counts.")
+    degraded_error_ratio: float = Field(default=0.1, gt=0, le=1, description="5xx share that means degraded.")
+    unhealthy_error_ratio: float = Field(default=0.5, gt=0, le=1, description="5xx share that means unhealthy.")
+    degraded_latency_s: float = Field(default=10.0, gt=0, description="Mean latency that means degraded.")
+
+
+class LogConfig(_Model):
+    """Structured request logs: one JSON event a line per request."""
+
+    requests: bool = Field(default=True, description="Log one event per chat request (no prompt text).")
+    prompts: bool = Field(default=False, description="Debug: include the prompt text in request events.")
 
 
 class ServerConfig(_Model):
@@ -119,6 +301,20 @@ class PipelineConfig(_Model):
     solver: SolverConfig = Field(default_factory=SolverConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+    budgets: BudgetConfig = Field(default_factory=BudgetConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
+    health: HealthConfig = Field(default_factory=HealthConfig)
+    logging: LogConfig = Field(default_factory=LogConfig)
+
+    @model_validator(mode="after")
+    def _redis_when_used(self) -> PipelineConfig:
+        users = [name for name, on in (("cache.redis", self.cache.redis), ("limits.backend", self.limits.backend == "redis"),
+                                       ("budgets.backend", self.budgets.backend == "redis")) if on]  # fmt: skip
+        if users and self.redis.url_env is None:
+            raise ValueError(f"{', '.join(users)} use Redis: set redis.url_env")
+        return self
 
     def public(self) -> dict[str, Any]:
         """The configuration as served at ``/config``: no secrets (only names of variables)."""

@@ -1,22 +1,32 @@
-"""Structured logs: one JSON object a line, with request id, pipeline and variant."""
+"""Structured logs: one JSON object a line, with request id, pipeline and variant.
+
+Every chat request ends in one ``request`` event (``request_event``): written straight to
+stderr as one orjson line, without a LogRecord, as it runs once per request on the hot path.
+Everything else goes through ``logging`` with ``JsonFormatter``.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
 from contextvars import ContextVar
 from typing import Any
 
+import orjson
+
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _static: dict[str, str] = {}
+
+
+def _now(created: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created * 1000) % 1000:03d}Z"
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         event: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "time": _now(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
@@ -28,7 +38,14 @@ class JsonFormatter(logging.Formatter):
             event.update(extra)
         if record.exc_info:
             event["exception"] = self.formatException(record.exc_info)
-        return json.dumps(event, default=str)
+        return orjson.dumps(event, default=str).decode()
+
+
+def request_event(fields: dict[str, Any]) -> None:
+    """One request's event line (request id, tier, provider, latency, tokens, cost, cache level...)."""
+    event = {"time": _now(time.time()), "level": "info", "logger": "evolved_runtime.request", "message": "request",
+             **_static, **fields}  # fmt: skip
+    sys.stderr.write(orjson.dumps(event, default=str).decode() + "\n")
 
 
 def setup(pipeline: str, variant: str, level: int = logging.INFO) -> None:

@@ -16,7 +16,7 @@ import functools
 import os
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -44,6 +44,24 @@ TIERS = (
 )
 ESCALATIONS = ("evolved_escalations", "Escalations (level up or LLM fallback).", ("pipeline", "variant"))
 IN_FLIGHT = ("evolved_in_flight_requests", "Chat requests being served.", ("pipeline", "variant"))
+LLM_CALLS = (
+    "evolved_llm_calls",
+    "LLM provider calls by outcome (ok, or the error code) and class (ok, retriable, permanent).",
+    ("provider", "outcome", "class"),
+)
+TOKENS = ("evolved_llm_tokens", "LLM tokens by kind (input, output).", ("provider", "model", "variant", "tier", "kind"))
+COST = (
+    "evolved_llm_cost_usd",
+    "LLM spend in USD (provider prices times tokens).",
+    ("provider", "model", "variant", "tier"),
+)
+CACHE = ("evolved_cache_lookups", "Answer cache lookups by level (memory, redis) and result (hit, miss).",
+         ("level", "result"))  # fmt: skip
+REFUSED = ("evolved_admission_refused", "Requests refused before the pipeline: auth, rate limit, budget.",
+           ("stage", "reason"))  # fmt: skip
+REDIS_ERRORS = ("evolved_redis_errors", "Redis commands that failed (the worker served on without Redis).", ("use",))
+ALWAYS_SHOWN = (REQUESTS[0], TIERS[0], ESCALATIONS[0])
+COUNTERS = (REQUESTS, TIERS, ESCALATIONS, LLM_CALLS, TOKENS, COST, CACHE, REFUSED, REDIS_ERRORS)
 
 PROGRAM_INFO = Gauge(
     "evolved_program_info",
@@ -70,12 +88,12 @@ class LocalStats:
     every scrape runs on the event loop). Histograms keep a count per bucket and a sum."""
 
     def __init__(self) -> None:
-        self.counters: dict[str, defaultdict[Labels, int]] = {
-            name: defaultdict(int) for name, _, _ in (REQUESTS, TIERS, ESCALATIONS, IN_FLIGHT)
+        self.counters: dict[str, defaultdict[Labels, float]] = {
+            name: defaultdict(int) for name, _, _ in (*COUNTERS, IN_FLIGHT)
         }
         self.histograms: dict[str, dict[Labels, list[float]]] = {LATENCY[0]: {}, SOLVER[0]: {}}
 
-    def add(self, metric: tuple[str, str, Labels], labels: Labels, amount: int = 1) -> None:
+    def add(self, metric: tuple[str, str, Labels], labels: Labels, amount: float = 1) -> None:
         self.counters[metric[0]][labels] += amount
 
     def observe(self, metric: tuple[str, str, Labels], labels: Labels, value: float) -> None:
@@ -86,11 +104,12 @@ class LocalStats:
         series[-1] += value
 
     def collect(self) -> Iterator[Metric]:
-        for name, help_text, labels in (REQUESTS, TIERS, ESCALATIONS):
+        for name, help_text, labels in COUNTERS:
             counter = CounterMetricFamily(name, help_text, labels=labels)
             for values, count in self.counters[name].items():
                 counter.add_metric(values, count)
-            yield counter
+            if counter.samples or name in ALWAYS_SHOWN:  # the LLM path's counters show once used
+                yield counter
         name, help_text, labels = IN_FLIGHT
         gauge = GaugeMetricFamily(name, help_text, labels=labels)
         for values, count in self.counters[name].items():
@@ -113,9 +132,7 @@ class LibraryStats:
 
     def __init__(self) -> None:
         self.metrics: dict[str, Any] = {
-            REQUESTS[0]: Counter(*REQUESTS),
-            TIERS[0]: Counter(*TIERS),
-            ESCALATIONS[0]: Counter(*ESCALATIONS),
+            **{metric[0]: Counter(*metric) for metric in COUNTERS},
             IN_FLIGHT[0]: Gauge(*IN_FLIGHT, multiprocess_mode="livesum"),
             LATENCY[0]: Histogram(*LATENCY, buckets=LATENCY_BUCKETS),
             SOLVER[0]: Histogram(*SOLVER, buckets=LATENCY_BUCKETS),
@@ -125,7 +142,7 @@ class LibraryStats:
     def child(self, name: str, labels: Labels) -> Any:
         return self.metrics[name].labels(*labels)
 
-    def add(self, metric: tuple[str, str, Labels], labels: Labels, amount: int = 1) -> None:
+    def add(self, metric: tuple[str, str, Labels], labels: Labels, amount: float = 1) -> None:
         self.child(metric[0], labels).inc(amount)
 
     def observe(self, metric: tuple[str, str, Labels], labels: Labels, value: float) -> None:
@@ -165,6 +182,51 @@ def answered(
         STATS.observe(SOLVER, (solver, verdict or "none"), solve_seconds)
 
 
+def llm_call(provider: str, outcome: str, retriable: bool) -> None:
+    """One provider call: ``outcome`` is ``ok`` or the error code (classed retriable or permanent)."""
+    STATS.add(LLM_CALLS, (provider, outcome, "ok" if outcome == "ok" else "retriable" if retriable else "permanent"))
+
+
+def llm_spent(provider: str, model: str, variant: str, tier: str, usage: dict[str, int], usd: float) -> None:
+    STATS.add(TOKENS, (provider, model, variant, tier, "input"), usage.get("prompt_tokens", 0))
+    STATS.add(TOKENS, (provider, model, variant, tier, "output"), usage.get("completion_tokens", 0))
+    STATS.add(COST, (provider, model, variant, tier), usd)
+
+
+def cache_lookup(level: str, hit: bool) -> None:
+    STATS.add(CACHE, (level, "hit" if hit else "miss"))
+
+
+def refused(stage: str, reason: str) -> None:
+    STATS.add(REFUSED, (stage, reason))
+
+
+def redis_error(use: str) -> None:
+    STATS.add(REDIS_ERRORS, (use,))
+
+
+class Probes:
+    """Gauges read at scrape time from the worker's state (breakers, health, budgets)."""
+
+    def __init__(self) -> None:
+        self.sources: dict[str, Callable[[], Iterator[Metric]]] = {}  # by name: a new app replaces the old
+
+    def collect(self) -> Iterator[Metric]:
+        for source in list(self.sources.values()):
+            yield from source()
+
+
+PROBES = Probes()
+REGISTRY.register(PROBES)
+
+
+def gauge(name: str, help_text: str, labels: Labels, values: Iterable[tuple[Labels, float]]) -> Metric:
+    family = GaugeMetricFamily(name, help_text, labels=labels)
+    for label_values, value in values:
+        family.add_metric(label_values, value)
+    return family
+
+
 def solver_process_replaced(reason: str) -> None:
     """A solver process was replaced (``reason``: one of REPLACEMENT_REASONS)."""
     SOLVER_PROCESSES_REPLACED.labels(reason).inc()
@@ -174,5 +236,6 @@ def render() -> tuple[bytes, str]:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        registry.register(PROBES)  # this process's view of its own state
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST

@@ -1,11 +1,12 @@
-"""What a worker holds while it runs: config, programs, solver pool, LLM, readiness."""
+"""What a worker holds while it runs: config, programs, solver pool, LLM, admission, readiness."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from evolved_runtime.admission import Admission
 from evolved_runtime.config import PipelineConfig
-from evolved_runtime.llm.base import ChatLLM
+from evolved_runtime.llm.failover import ProviderSet
 from evolved_runtime.pipeline import Pipeline
 from evolved_runtime.solvers.pool import SolverPool
 
@@ -14,7 +15,8 @@ from evolved_runtime.solvers.pool import SolverPool
 class RuntimeState:
     config: PipelineConfig
     pool: SolverPool
-    llm: ChatLLM | None
+    llm: ProviderSet | None
+    admission: Admission
     pipeline: Pipeline | None = None
     reason: str = "starting: checking programs and starting the solver pool"
     program_hash: str = ""

@@ -6,6 +6,7 @@ import logging
 import random
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -14,12 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.responses import Response, StreamingResponse
 
 from evolved_runtime import logs, metrics
+from evolved_runtime.admission import CURRENT, Ticket
 from evolved_runtime.api.errors import openai_error
 from evolved_runtime.api.health import state_of
 from evolved_runtime.errors import ServiceError
 from evolved_runtime.limits import check_messages
-from evolved_runtime.llm.base import LLMError
+from evolved_runtime.llm.base import LLMStream
 from evolved_runtime.pipeline import ChatTurn, PipelineResult
+from evolved_runtime.pipeline_types import EvolvedInfo
 from evolved_runtime.state import RuntimeState
 
 router = APIRouter()
@@ -88,83 +91,205 @@ def _chunk(
     return b"data: " + orjson.dumps(body) + b"\n\n"
 
 
-async def _sse(rid: str, model: str, result: PipelineResult, done: Any) -> AsyncIterator[bytes]:
-    status = "200"
+async def _sse(rid: str, model: str, result: PipelineResult, head: str | None, done: Any) -> AsyncIterator[bytes]:
+    """The stream: ``head`` (the first delta, read before the response started) then the rest as
+    the upstream sends them. A failure mid-stream ends it with an error event; a client that
+    goes away cancels this generator and with it the upstream call."""
+    status = 500
+    parts: list[str] = []
     try:
         yield _chunk(rid, model, {"role": "assistant", "content": ""}, None)
         if result.deltas is not None:
-            try:
-                async for delta in result.deltas:
-                    yield _chunk(rid, model, {"content": delta}, None)
-            except LLMError as exc:
-                status = str(exc.status)
-                err = {"error": {"message": exc.message, "type": exc.type, "code": exc.code}}
-                yield b"data: " + orjson.dumps(err) + b"\n\n"
-                return
+            if head is not None:
+                parts.append(head)
+                yield _chunk(rid, model, {"content": head}, None)
+                try:
+                    async for delta in result.deltas:
+                        parts.append(delta)
+                        yield _chunk(rid, model, {"content": delta}, None)
+                except ServiceError as exc:
+                    status = exc.status
+                    err = {"error": {"message": exc.message, "type": exc.type, "code": exc.code}}
+                    yield b"data: " + orjson.dumps(err) + b"\n\n"
+                    return
         elif result.content:
+            parts.append(result.content)
             yield _chunk(rid, model, {"content": result.content}, None)
         yield _chunk(rid, model, {}, "stop", {"evolved": result.evolved})
         yield b"data: [DONE]\n\n"
+        status = 200
+    except BaseException:
+        status = 499  # the client went away (the generator was cancelled or closed)
+        raise
     finally:
-        done(status)
+        await done(status, "".join(parts))
+
+
+@dataclass(slots=True)
+class Heads:
+    """What the stages read from the request's headers (the fast path scans them from raw bytes)."""
+
+    request_id: str | None = None
+    authorization: str | None = None
+    user: str | None = None
+    no_cache: bool = False
+
+
+def heads_of(request: Request, user_header: str) -> Heads:
+    h = request.headers
+    cache_control = h.get("cache-control", "")
+    return Heads(h.get("x-request-id"), h.get("authorization"), h.get(user_header),
+                 "no-cache" in cache_control or "no-store" in cache_control)  # fmt: skip
 
 
 @router.post("/v1/chat/completions")
 async def chat(request: Request) -> Response:
-    return await handle(state_of(request), await request.body(), request.headers.get("x-request-id"))
+    state = state_of(request)
+    return await handle(state, await request.body(), heads_of(request, state.config.limits.user_header))
 
 
-async def handle(state: RuntimeState, payload: bytes, request_id: str | None) -> Response:
-    """One chat request, from the raw body to the response (also called by the ASGI fast path)."""
-    rid = request_id or f"{random.getrandbits(128):032x}"  # like uuid4().hex, without a syscall per request
-    logs.request_id.set(rid)
-    pipeline, variant = state.labels.get("pipeline", ""), state.labels.get("variant", "")
+def _parse(raw: Any) -> tuple[list[ChatTurn], bool, str, Any] | str:
+    """(turns, stream, model, metadata) from a decoded body, or the 400's message. The common shape
+    is read by hand (pydantic on every request was a tenth of the handler); anything else goes
+    through the ``ChatRequest`` model for its precise error message."""
+    if type(raw) is dict:
+        messages = raw.get("messages")
+        if type(messages) is list and messages:
+            turns = []
+            for m in messages:
+                if type(m) is not dict or type(m.get("role")) is not str:
+                    break
+                content = m.get("content")
+                if type(content) is str:
+                    turns.append(ChatTurn(m["role"], content))
+                elif content is None or type(content) is list:
+                    turns.append(ChatTurn(m["role"], Message(role=m["role"], content=content).text()))
+                else:
+                    break
+            else:
+                stream, model, metadata = raw.get("stream", False), raw.get("model", ""), raw.get("metadata")
+                if type(stream) is bool and type(model) is str and (metadata is None or type(metadata) is dict):
+                    return turns, stream, model, metadata
     try:
-        raw = orjson.loads(payload)
         body = ChatRequest.model_validate(raw)
-    except orjson.JSONDecodeError as exc:
-        return openai_error(400, f"the body is not valid JSON: {exc}", "invalid_json")
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        return openai_error(400, f"{where}: {first['msg']}", "invalid_request")
-    turns = [ChatTurn(role=m.role, content=m.text()) for m in body.messages]
+        return f"{where}: {first['msg']}"
+    return [ChatTurn(role=m.role, content=m.text()) for m in body.messages], body.stream, body.model, body.metadata
+
+
+def _error(exc: ServiceError, rid: str) -> Response:
+    headers = {"X-Request-ID": rid}
+    if exc.retry_after:
+        headers["Retry-After"] = exc.retry_after
+    return openai_error(exc.status, exc.message, exc.code, exc.type, headers)
+
+
+def _cached_answer(stored: bytes) -> PipelineResult:
+    data = orjson.loads(stored)
+    info = EvolvedInfo(**data["evolved"])
+    return PipelineResult(evolved=info, content=data["content"], usage=data["usage"], model=data["model"])
+
+
+def _to_store(result: PipelineResult, content: str, model: str) -> bytes:
+    return orjson.dumps({"content": content, "usage": result.usage, "model": result.model or model,
+                         "evolved": result.evolved})  # fmt: skip
+
+
+async def handle(state: RuntimeState, payload: bytes, heads: Heads) -> Response:
+    """One chat request, from the raw body to the response, through the admission stages
+    (every entrance calls this: the FastAPI route, the ASGI fast path, the direct answer)."""
+    rid = heads.request_id or f"{random.getrandbits(128):032x}"  # like uuid4().hex, without a syscall per request
+    logs.request_id.set(rid)
+    gate = state.admission
+    ticket = Ticket(rid, time.perf_counter())
+    CURRENT.set(ticket)
+    refusal = gate.auth(ticket, heads.authorization)
+    if refusal is not None:
+        await gate.settle(ticket, refusal.status, "none", None, None)
+        return _error(refusal, rid)
+    try:
+        raw = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        return openai_error(400, f"the body is not valid JSON: {exc}", "invalid_json")
+    parsed = _parse(raw)
+    if isinstance(parsed, str):
+        return openai_error(400, parsed, "invalid_request")
+    turns, stream, model_asked, metadata = parsed
     problem = check_messages(turns, state.config.limits)
     if problem:
         return openai_error(400, problem, "invalid_request")
     if state.pipeline is None or not state.pool.healthy():
         return openai_error(503, f"not ready: {state.not_ready_reason()}", "not_ready")
     params = {k: v for k, v in raw.items() if k in PARAMS}
-    if body.metadata and "tier" in body.metadata:
-        params["tier"] = body.metadata["tier"]
-    model = body.model or state.config.model_name
-    started = time.perf_counter()
+    if metadata and "tier" in metadata:
+        params["tier"] = metadata["tier"]
+    user = heads.user or (raw.get("user") if isinstance(raw.get("user"), str) else None)
+    refusal = await gate.rate_limit(ticket, user)
+    if refusal is None:
+        gate.budget(ticket)
+    if refusal is not None:
+        await gate.settle(ticket, refusal.status, "none", None, None)
+        return _error(refusal, rid)
+    model = model_asked or state.config.model_name
+    pipeline, variant = state.labels.get("pipeline", ""), state.labels.get("variant", "")
+    stored = await gate.cache_lookup(ticket, state.program_hash, model, [(t.role, t.content) for t in turns],
+                                     params, heads.no_cache)  # fmt: skip
     metrics.request_started(pipeline, variant)
     tier = "none"
 
-    def finish(status: str) -> None:
-        metrics.request_finished(pipeline, variant, tier, status, time.perf_counter() - started)
+    async def finish(status: int, answer: str | None = None) -> None:
+        metrics.request_finished(pipeline, variant, tier, str(status), time.perf_counter() - ticket.started)
+        fill = None
+        if answer is not None and ticket.cache_key is not None and stored is None:
+            fill = _to_store(result, answer, model)
+        await gate.settle(ticket, status, tier, None if stored is not None else result.usage, fill, turns[-1].content)
 
-    try:
-        result = await state.pipeline.run(turns, stream=body.stream, request_id=rid, params=params)
-    except ServiceError as exc:
-        finish(str(exc.status))
-        log.info("request failed", extra={"fields": {"status": exc.status, "code": exc.code}})
-        return openai_error(exc.status, exc.message, exc.code, exc.type, exc.headers())
-    except BaseException:
-        finish("500")
-        raise
+    if stored is not None:
+        result = _cached_answer(stored)
+    else:
+        ticket.stages.append("pipeline")
+        try:
+            result = await state.pipeline.run(turns, stream=stream, request_id=rid, params=params)
+        except ServiceError as exc:
+            result = PipelineResult(evolved=EvolvedInfo())
+            await finish(exc.status)
+            log.info("request failed", extra={"fields": {"status": exc.status, "code": exc.code}})
+            return _error(exc, rid)
+        except BaseException:
+            result = PipelineResult(evolved=EvolvedInfo())
+            await finish(500)
+            raise
     info = result.evolved
     tier = str(info.tier)
     solve_ms = info.timings_ms.get("solve")
     metrics.answered(pipeline, variant, tier, bool(info.escalations), info.solver, info.verdict,
                      None if solve_ms is None else solve_ms / 1000)  # fmt: skip
-    if body.stream:
-        headers = {"X-Request-ID": rid, "X-Evolved-Tier": tier, "X-Evolved-Program-Hash": state.program_hash}
-        return StreamingResponse(_sse(rid, model, result, finish), media_type="text/event-stream", headers=headers)
-    finish("200")
-    raw = [(b"x-request-id", rid.encode("latin-1")), (b"x-evolved-tier", tier.encode()),
-           (b"x-evolved-program-hash", state.program_hash.encode())]  # fmt: skip
+    cache_header = (b"x-evolved-cache", ticket.cache_level.encode())
+    if stream:
+        head = None
+        if result.deltas is not None:
+            try:  # failover and budget refusals happen before the first delta: still a plain HTTP error
+                head = await anext(result.deltas)
+            except StopAsyncIteration:
+                result.deltas = None
+            except ServiceError as exc:
+                await finish(exc.status)
+                return _error(exc, rid)
+        headers = {"X-Request-ID": rid, "X-Evolved-Tier": tier, "X-Evolved-Program-Hash": state.program_hash,
+                   "X-Evolved-Cache": ticket.cache_level}  # fmt: skip
+        deltas = result.deltas
+
+        async def done(status: int, text: str) -> None:
+            if isinstance(deltas, LLMStream) and deltas.usage:
+                result.usage = dict(deltas.usage)
+            await finish(status, text if status == 200 else None)
+
+        return StreamingResponse(_sse(rid, model, result, head, done), media_type="text/event-stream", headers=headers)
+    await finish(200, result.content or "")
+    raw_headers = [(b"x-request-id", rid.encode("latin-1")), (b"x-evolved-tier", tier.encode()),
+                   (b"x-evolved-program-hash", state.program_hash.encode()), cache_header]  # fmt: skip
     if info.verdict:
-        raw.append((b"x-evolved-verdict", info.verdict.encode()))
-    return JsonBytes(_completion(rid, result.model or model, result), raw)
+        raw_headers.append((b"x-evolved-verdict", info.verdict.encode()))
+    return JsonBytes(_completion(rid, result.model or model, result), raw_headers)

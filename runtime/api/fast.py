@@ -34,6 +34,7 @@ class ChatFastPath:
         self.app = app
         self.state = state
         self.max_bytes = state.config.limits.max_body_bytes
+        self.user_header = state.config.limits.user_header.lower().encode("latin-1")
 
     def direct(self, cycle: RequestResponseCycle) -> Coroutine[Any, Any, None] | None:
         scope = cycle.scope
@@ -42,7 +43,7 @@ class ChatFastPath:
         return answer_directly(cycle, self._answer_cycle(cycle))
 
     async def _answer_cycle(self, cycle: RequestResponseCycle) -> Response | None:
-        too_large, request_id = self._scan(cycle.scope["headers"])
+        too_large, heads = self._scan(cycle.scope["headers"])
         if too_large is not None:
             return self._too_large(too_large)
         body = await read_body(cycle, self.max_bytes)
@@ -50,7 +51,7 @@ class ChatFastPath:
             return None
         if len(body) > self.max_bytes:
             return self._too_large(f"more than {self.max_bytes}")
-        return await self._answer(body, request_id)
+        return await self._answer(body, heads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] != PATH:
@@ -61,7 +62,7 @@ class ChatFastPath:
                 scope, receive, send
             )
             return
-        too_large, request_id = self._scan(scope["headers"])
+        too_large, heads = self._scan(scope["headers"])
         if too_large is not None:
             await self._too_large(too_large)(scope, receive, send)
             return
@@ -79,22 +80,30 @@ class ChatFastPath:
             chunks.append(body)
             if not message.get("more_body", False):
                 break
-        response = await self._answer(b"".join(chunks), request_id)
+        response = await self._answer(b"".join(chunks), heads)
         await response(scope, receive, send)
 
-    def _scan(self, headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None, str | None]:
-        """(the declared body size if it is over the limit, the caller's X-Request-ID)."""
-        too_large = request_id = None
+    def _scan(self, headers: Iterable[tuple[bytes, bytes]]) -> tuple[str | None, chat.Heads]:
+        """(the declared body size if it is over the limit, what the admission stages read)."""
+        too_large = None
+        heads = chat.Heads()
         for name, value in headers:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                too_large = value.decode()
+            if name == b"content-length":
+                if value.isdigit() and int(value) > self.max_bytes:
+                    too_large = value.decode()
             elif name == b"x-request-id":
-                request_id = value.decode("latin-1")
-        return too_large, request_id
+                heads.request_id = value.decode("latin-1")
+            elif name == b"authorization":
+                heads.authorization = value.decode("latin-1")
+            elif name == self.user_header:
+                heads.user = value.decode("latin-1")
+            elif name == b"cache-control":
+                heads.no_cache = b"no-cache" in value or b"no-store" in value
+        return too_large, heads
 
-    async def _answer(self, body: bytes, request_id: str | None) -> Response:
+    async def _answer(self, body: bytes, heads: chat.Heads) -> Response:
         try:
-            return await chat.handle(self.state, body, request_id)
+            return await chat.handle(self.state, body, heads)
         except Exception as exc:
             log.exception("unexpected error")
             return openai_error(500, f"internal error: {type(exc).__name__}", "internal_error", "server_error")

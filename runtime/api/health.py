@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from evolved_runtime import metrics
+from evolved_runtime.admission.health import judge
 from evolved_runtime.api.errors import openai_error
 from evolved_runtime.state import RuntimeState
 
@@ -19,8 +21,17 @@ def state_of(request: Request) -> RuntimeState:
 
 
 @router.get("/health")
-async def health() -> Response:
-    return Response(b'{"status":"ok"}', media_type=JSON)
+async def health(request: Request) -> Response:
+    """Liveness with a verdict: HTTP 200 whatever the status (an upstream outage must not restart
+    pods); the body says ``healthy``, ``degraded`` or ``unhealthy``, why, and each circuit."""
+    state = state_of(request)
+    circuits = state.llm.states() if state.llm is not None else {}
+    recent = state.admission.traffic.recent()
+    status, reasons = judge(recent, circuits, state.config.health)
+    body = {"status": status, "liveness": "ok", "reasons": reasons, "circuits": circuits,
+            "recent": {"requests": recent.requests, "errors_5xx": recent.errors,
+                       "mean_latency_ms": round(recent.mean_latency_s * 1000, 3)}}  # fmt: skip
+    return Response(orjson.dumps(body), media_type=JSON)
 
 
 @router.get("/ready")
@@ -39,6 +50,4 @@ async def prometheus() -> Response:
 
 @router.get("/config")
 async def config(request: Request) -> Response:
-    import orjson
-
     return Response(orjson.dumps(state_of(request).config.public()), media_type=JSON)

@@ -1,12 +1,13 @@
-"""LLM providers behind one interface (next: failover, breakers, cache, limits, budgets)."""
+"""LLM providers behind one interface: OpenAI-compatible and Anthropic, with failover (ProviderSet)."""
 
 from evolved_runtime.config import LLMConfig
-from evolved_runtime.llm.base import ChatLLM, LLMError, LLMReply
+from evolved_runtime.llm.base import ChatLLM, LLMError, LLMReply, LLMStream
+from evolved_runtime.llm.failover import ProviderSet
 from evolved_runtime.llm.openai_compat import OpenAICompatLLM
 
 
-def make_llm(config: LLMConfig | None) -> ChatLLM | None:
-    return None if config is None else OpenAICompatLLM(config)
+def make_llm(config: LLMConfig | None) -> ProviderSet | None:
+    return None if config is None else ProviderSet(config)
 
 
-__all__ = ["ChatLLM", "LLMError", "LLMReply", "OpenAICompatLLM", "make_llm"]
+__all__ = ["ChatLLM", "LLMError", "LLMReply", "LLMStream", "OpenAICompatLLM", "ProviderSet", "make_llm"]

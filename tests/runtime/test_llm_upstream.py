@@ -20,7 +20,7 @@ def client(runtime: Any) -> OpenAI:
 
 @pytest.mark.parametrize(
     ("upstream_status", "status", "code"),
-    [(500, 502, "upstream_error"), (503, 502, "upstream_error"), (400, 502, "upstream_rejected")],
+    [(500, 503, "llm_unavailable"), (503, 503, "llm_unavailable"), (400, 502, "upstream_rejected")],
 )
 def test_upstream_failures_become_openai_style_gateway_errors(
     start_runtime: Any, upstream: FakeUpstream, upstream_status: int, status: int, code: str
@@ -43,20 +43,23 @@ def test_upstream_rate_limits_pass_through_with_retry_after(start_runtime: Any, 
     assert caught.value.body["code"] == "rate_limit_exceeded"  # type: ignore[index]
 
 
-def test_an_unreachable_upstream_is_a_502(start_runtime: Any) -> None:
+def test_an_unreachable_upstream_is_a_503_naming_the_cause(start_runtime: Any) -> None:
     runtime = start_runtime({"llm": {"base_url": "http://127.0.0.1:9/v1", "model": "m"}})
     with pytest.raises(openai.APIStatusError) as caught:
         client(runtime).chat.completions.create(model="t", messages=ASK)  # type: ignore[arg-type]
-    assert caught.value.status_code == 502
+    assert caught.value.status_code == 503
+    assert "cannot reach provider default" in caught.value.body["message"]  # type: ignore[index]
 
 
-def test_a_slow_upstream_is_a_504(start_runtime: Any, upstream: FakeUpstream) -> None:
+def test_a_slow_upstream_is_a_503_saying_it_timed_out(start_runtime: Any, upstream: FakeUpstream) -> None:
     upstream.behaviour.delay_s = 3
-    runtime = start_runtime({"llm": {"base_url": upstream.base_url, "model": "m", "timeout_s": 0.5}})
+    runtime = start_runtime({"llm": {"base_url": upstream.base_url, "model": "m", "timeout_s": 0.5,
+                                     "retry": {"max_retries": 0}}})  # fmt: skip
     with pytest.raises(openai.APIStatusError) as caught:
         client(runtime).chat.completions.create(model="t", messages=ASK)  # type: ignore[arg-type]
-    assert caught.value.status_code == 504
-    assert caught.value.body["code"] == "upstream_timeout"  # type: ignore[index]
+    assert caught.value.status_code == 503
+    assert caught.value.body["code"] == "llm_unavailable"  # type: ignore[index]
+    assert "did not answer within 0.5s" in caught.value.body["message"]  # type: ignore[index]
 
 
 def test_a_connection_the_upstream_closed_while_idle_does_not_fail_the_next_request(start_runtime: Any) -> None:
