@@ -21,6 +21,7 @@ class Backend:
     body: bytes = b'{"answer":"primary"}'
     verdict: bytes = b"VALID"
     close_reused: bool = False  # close a connection when a second request arrives on it
+    hold: bool = False  # answer only once the gate is open
     gate: threading.Event = field(default_factory=threading.Event)  # /stream waits on it between chunks
     requests: int = 0
     last_request: bytes = b""  # method, URL, headers and body of the last request, as received
@@ -39,6 +40,10 @@ class Backend:
             b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-evolved-tier: 1\r\n"
             b"x-evolved-verdict: %s\r\ncontent-length: %d\r\n\r\n%s" % (self.verdict, len(self.body), self.body)
         )
+
+    async def held(self, transport: asyncio.Transport) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, 20)
+        transport.write(self.answer())
 
     async def stream(self, transport: asyncio.Transport) -> None:
         transport.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n")
@@ -84,7 +89,9 @@ class Backend:
                     self.transport.close()
                     return
                 self.answered += 1
-                if self.url == b"/stream":
+                if backend.hold:
+                    asyncio.get_running_loop().create_task(backend.held(self.transport))
+                elif self.url == b"/stream":
                     asyncio.get_running_loop().create_task(backend.stream(self.transport))
                 elif self.url == b"/unframed":  # no length, not chunked: the answer ends with the connection
                     self.transport.write(b"HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n" + backend.body)

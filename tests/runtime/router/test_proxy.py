@@ -69,6 +69,24 @@ async def test_mirroring_changes_no_answer_and_the_mirror_gets_its_share(
     assert samples['evolved_router_verdicts_total{variant="stable",verdict="VALID"}'] == sent
 
 
+async def test_a_mirror_that_does_not_answer_neither_slows_the_clients_nor_holds_more_than_its_bound(
+    start_router: StartRouter, backends: Callable[..., Backend]
+) -> None:
+    primary, mirror = backends(), backends(hold=True)  # the mirror answers nothing until the gate opens
+    router = start_router("--variant", f"stable={primary.url}", "--variant", f"canary={mirror.url}",
+                          "--weight", "stable=100", "--mirror", "canary=100", "--mirror-max-in-flight", "3")  # fmt: skip
+    outcome = await hammer(router.url + "/v1/chat/completions", 40, concurrency=2, body=CHAT)
+    assert outcome.errors == []
+    assert outcome.variants == {"stable": 40}
+    samples = router.metrics()
+    assert samples['evolved_router_mirror_requests_total{result="sent",variant="canary"}'] == 3
+    assert samples['evolved_router_mirror_requests_total{result="dropped",variant="canary"}'] == 37
+    assert router.traffic()["mirror_in_flight"] == 3
+    mirror.gate.set()
+    await wait_until(lambda: router.traffic()["mirror_in_flight"] == 0, timeout=20)
+    assert mirror.requests == 3
+
+
 async def test_a_keep_alive_connection_the_worker_closed_is_not_an_error(
     start_router: StartRouter, backends: Callable[..., Backend]
 ) -> None:
