@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from evolved_runtime.english import parse
+from evolved_runtime.english import parse, translate
 from evolved_runtime.english.soundness import dangling_facts, isolated, reading_dependent, unconnected
 from evolved_runtime.solvers.backends import applicable_backends, solve_task
 from evolved_runtime.symil.models import Atom, ForAll, Implies, Problem
@@ -110,3 +110,28 @@ def test_dangling_facts_names_the_predicate_nothing_else_uses() -> None:
 def test_reading_dependent_needs_a_conclusion() -> None:
     problem = Problem(premises=[Atom(pred="cat", args=["tom"])])
     assert reading_dependent(problem, {"cat"}) is None
+
+
+class ReplyingLLM:
+    """An LLM that answers every translation request with the same SymIL."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    def complete(self, prompt: str, system: str | None = None) -> str:
+        return self.reply
+
+
+MORTAL = '{"op": "forall", "vars": ["x"], "body": {"op": "implies", "left": {"op": "atom", "pred": "man", "args": ["x"]}, "right": {"op": "atom", "pred": "mortal", "args": ["x"]}}}'
+
+
+def test_an_llm_translation_whose_conclusion_connects_is_kept() -> None:
+    reply = f'{{"premises": [{MORTAL}, {{"op": "atom", "pred": "man", "args": ["socrates"]}}], "conclusion": {{"op": "atom", "pred": "mortal", "args": ["socrates"]}}}}'
+    problem = translate("Is Socrates mortal, given that all men are?", 3, {}, ReplyingLLM(reply))
+    assert problem is not None
+    assert problem.conclusion == Atom(pred="mortal", args=["socrates"])
+
+
+def test_an_llm_translation_whose_conclusion_does_not_connect_is_refused() -> None:
+    reply = f'{{"premises": [{MORTAL}], "conclusion": {{"op": "atom", "pred": "mortal", "args": ["plato"]}}}}'
+    assert translate("All men are mortal. Is Plato mortal?", 3, {}, ReplyingLLM(reply)) is None
