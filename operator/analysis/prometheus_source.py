@@ -88,7 +88,8 @@ class PrometheusSource:
         if not rows[REQUESTS]:
             return Measurement(error=f"Prometheus at {self.base_url} has no {REQUESTS} series with "
                                f"{LABEL_NAMESPACE}={_quote(namespace)}, {LABEL_PIPELINE}={_quote(pipeline)} "
-                               f"in the last {window_s} s: does it scrape the router with those labels?")  # fmt: skip
+                               f"in the last {window_s} s: does it scrape the router with those labels, "
+                               "more often than once a window?")  # fmt: skip
         totals: Totals = {}
         for name, found in rows.items():
             if name == "p95":

@@ -26,6 +26,7 @@ from evolved_operator.analysis import Measurement
 from evolved_operator.analysis.judge import judge
 from evolved_operator.analysis.prometheus_source import PrometheusSource
 from evolved_operator.analysis.router_source import DEFAULT_TEMPLATE, ENV_URL, RouterSource
+from evolved_operator.analysis.sources import Sources
 from evolved_operator.api_strategy import Analysis
 from tests.runtime.conftest import Runtime, free_port
 from tests.runtime.router.backend import Backend
@@ -274,6 +275,16 @@ async def test_the_router_metrics_url_comes_from_the_template_or_the_environment
     assert (await local.measure("prod", "qa", VARIANTS, 30)).error == "first scrape: no window yet"
 
 
+def test_the_provider_picks_the_source_and_the_router_source_is_kept() -> None:
+    sources = Sources()
+    router = sources.of(settings())
+    assert isinstance(router, RouterSource)
+    assert sources.of(settings(provider="router")) is router  # its memory of the last scrapes stays
+    prom = sources.of(settings(provider="prometheus", prometheusURL="http://prometheus.monitoring:9090/"))
+    assert isinstance(prom, PrometheusSource)
+    assert prom.base_url == "http://prometheus.monitoring:9090"
+
+
 # -- Prometheus ---------------------------------------------------------------------------------
 
 
@@ -360,7 +371,8 @@ async def test_the_judge_on_prometheus_measurements_fails_a_candidate_with_20_pe
     assert rate == pytest.approx(20.0 if candidate == "flaky" else 0.0, abs=1.0)
     assert elsewhere.error == (
         f'Prometheus at {server.url} has no evolved_router_requests_total series with namespace="{NAMESPACE}", '
-        f'pipeline="other" in the last {window_s} s: does it scrape the router with those labels?'
+        f'pipeline="other" in the last {window_s} s: does it scrape the router with those labels, '
+        "more often than once a window?"
     )
     assert judge(settings(), "stable", "canary", elsewhere).verdict == "Inconclusive"
 
