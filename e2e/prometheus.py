@@ -54,12 +54,6 @@ class Prometheus:
         assert body["status"] == "success", body
         return list(body["data"]["result"])
 
-    def scraped(self, address: str) -> bool:
-        """Whether the target at ``address`` has been scraped successfully at least once."""
-        with urllib.request.urlopen(f"{self.url}/api/v1/targets?state=active", timeout=10) as response:
-            active = json.loads(response.read())["data"]["activeTargets"]
-        return any(t["discoveredLabels"].get("__address__") == address and t["health"] == "up" for t in active)
-
 
 def config(targets: list[Target]) -> dict[str, Any]:
     """A Prometheus config scraping each target every second with its labels."""
