@@ -281,12 +281,17 @@ def _numeric_question(sentence: str) -> Formula | None:
     if re.search(r"[<>=]", match.group(1)):
         return arithmetic.parse_relation_chain(match.group(1))
     words = match.group(1).split()
+    readings: list[Formula] = []
     for cut in range(1, len(words)):
         try:
-            return arithmetic.parse_worded_comparison(" ".join([*words[:cut], "is", *words[cut:]]))
+            reading = arithmetic.parse_worded_comparison(" ".join([*words[:cut], "is", *words[cut:]]))
         except ParseError:
             continue
-    return None
+        if reading not in readings:
+            readings.append(reading)
+    if len(readings) > 1:  # "is x + y greater than 7": "x | + y greater than 7" must not be a reading
+        raise ParseError(f"more than one reading of the question: {sentence!r}")
+    return readings[0] if readings else None
 
 
 _NUMERIC_WORDS = re.compile(

@@ -51,6 +51,8 @@ def test_socrates_translates_to_the_expected_symil() -> None:
         ("If Tom is hungry then Tom is grumpy. Tom is grumpy. Is Tom hungry?", "NOT_VALID"),
         ("a is less than b. b equals c. Is a less than c?", "VALID"),
         ("x is 5. y is 3 more than x. z is 7. Is y greater than z?", "VALID"),
+        ("x is 3. y is 5. Is x + y greater than 7?", "VALID"),  # not "x = 7 + y": only a number is "more than"
+        ("x is 3. y is 5. Is x plus y less than 9?", "VALID"),
         ("To move a block it must be clear. A block is clear if nothing is on it. A is on B. Can B be moved?",
          "NOT_VALID"),
         ("Solve 3x + 5 = 20", "SAT"),
