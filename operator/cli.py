@@ -13,7 +13,9 @@ from evolved_operator import apidocs, crd
 def _run(args: argparse.Namespace) -> int:
     import kopf  # the operator's dependencies load only for `run`
 
-    from evolved_operator import handlers  # noqa: F401  (registers the handlers)
+    from evolved_operator import handlers  # registers the handlers
+
+    handlers.METRICS_PORT = args.metrics_port
 
     if not args.verbose:  # per-request and per-handler lines drown what matters at scale
         for noisy in ("httpx", "httpx2", "httpcore", "kopf.objects", "kopf.activities.probe"):
@@ -37,6 +39,9 @@ def parser() -> argparse.ArgumentParser:
     scope.add_argument("--namespace", "-n", action="append", help="watch only this namespace (repeatable)")
     scope.add_argument("--all-namespaces", "-A", action="store_true", help="watch every namespace (the default)")
     run.add_argument("--liveness", default="http://0.0.0.0:8081/healthz", help="liveness endpoint URL")
+    run.add_argument(
+        "--metrics-port", type=int, default=0, help="serve the operator's Prometheus metrics on this port (0: off)"
+    )
     run.add_argument("--verbose", "-v", action="store_true")
     out = sub.add_parser("crd", help="write the CRD generated from the models")
     out.add_argument("--output", "-o", type=Path, default=crd.CRD_PATH, help="where to write it (- for stdout)")

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from evolved_operator import traffic
+from evolved_operator import metrics, traffic
 from evolved_operator.analysis.wiring import Analyzer, current_analysis, no_analysis
 from evolved_operator.apply_plan import ApplyPlan, plan
 from evolved_operator.cache import ChildCache, PipelineKey
@@ -150,6 +151,17 @@ class Controller:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    def snapshot(self) -> tuple[int, list[tuple[str, str, dict[str, Any]]]]:
+        """For the metrics thread: pending refreshes and each pipeline's last written status."""
+        for _ in range(3):  # the event loop may change the dict meanwhile: try again
+            try:
+                return len(self._pending), [
+                    (k[0], k[1], m.known_status(self.bodies.get(k) or {})) for k, m in list(self.memory.items())
+                ]
+            except RuntimeError:
+                continue
+        return len(self._pending), []
+
     def stop(self) -> None:
         """Cancel the timers and background work (the operator is shutting down)."""
         for task in [*self._timers.values(), *self._tasks]:
@@ -189,63 +201,72 @@ class Controller:
             if body is None:
                 return
             self.full_reconciles += 1
-            memory = self.memory.setdefault(key, PipelineMemory())
-            generation = int(body["metadata"].get("generation") or 0)
-            previous = memory.known_status(body)
-            slow = needs_inputs(body)  # reading inputs or checking programs takes a while: say so first
-            if slow and previous.get("observedGeneration") != generation and memory.reconciled_generation != generation:
-                patch = first_visit(previous, generation, now())
-                await self.kube.patch_status(key[0], key[1], patch)
-                memory.wrote_status({**previous, **patch})
-            inputs = await resolve_inputs(body, self.kube, self.checker)
-            memory.references = inputs.references
-            memory.pipeline = pipeline_input(body, inputs)
-            ready = self._ready(key, memory.pipeline) if memory.pipeline is not None else {}
-            desired: Desired = build_desired(body, inputs, ready, memory.decision)
-            memory.rendered = render_inputs(memory.decision)
-            if memory.pipeline is not None and not desired.problems:
-                desired = desired.with_problems(unserved_kinds(desired.objects, self.unserved_kinds))
-            if memory.pipeline is not None:
-                memory.mirror_rendered = traffic.mirror_active(memory.pipeline, ready)
-            memory.problems = list(desired.problems)
-            memory.template_hashes = desired.template_hashes()  # empty with problems: status renders
-            if desired.problems:
-                memory.stalled = True
-            elif memory.decision is not None and memory.decision.hold:
-                memory.stalled = False  # the rollout holds every child as it is (its stall says why)
-            else:
-                memory.stalled = False
-                memory.desired_hashes = desired.hashes()
-                changes = plan(desired.objects, self.cache.children(key))
-                try:
-                    await self._write_children(changes)
-                except Exception as exc:  # an API error must not leave the pipeline unattended
-                    memory.failures += 1
-                    memory.apply_error = f"{type(exc).__name__}: {exc or 'no answer from the apiserver in time'}"[:500]
-                    log.warning("apply for %s/%s failed (attempt %d): %s", *key, memory.failures, memory.apply_error)
-                    await self._write_status(key, body)
-                    return
-                memory.apply_error = None
-                memory.failures = 0
-                if changes.to_apply or changes.to_delete:
-                    await self._event(body, "Normal", "ChildrenApplied", changes.summary())
-                for variant, program_hash in desired.program_hashes.items():
-                    before = memory.program_hashes.get(variant)
-                    if before and before != program_hash:
-                        await self._event(
-                            body,
-                            "Normal",
-                            "ProgramsChanged",
-                            f"variant {variant}: programs {before[:12]} -> {program_hash[:12]}, rolling update started",
-                        )
-                memory.program_hashes = dict(desired.program_hashes)
-            memory.reconciled_generation = generation
-            if memory.stalled or not self._pending_children(key, memory):
+            started = time.perf_counter()
+            try:
+                await self._reconcile(key, body)
+            finally:
+                metrics.RECONCILE_SECONDS.observe(time.perf_counter() - started)
+
+    async def _reconcile(self, key: PipelineKey, body: dict[str, Any]) -> None:
+        """Inputs, render, apply, status: under the pipeline's lock (see :meth:`reconcile`)."""
+        memory = self.memory.setdefault(key, PipelineMemory())
+        generation = int(body["metadata"].get("generation") or 0)
+        previous = memory.known_status(body)
+        slow = needs_inputs(body)  # reading inputs or checking programs takes a while: say so first
+        if slow and previous.get("observedGeneration") != generation and memory.reconciled_generation != generation:
+            patch = first_visit(previous, generation, now())
+            await self.kube.patch_status(key[0], key[1], patch)
+            memory.wrote_status({**previous, **patch})
+        inputs = await resolve_inputs(body, self.kube, self.checker)
+        memory.references = inputs.references
+        memory.pipeline = pipeline_input(body, inputs)
+        ready = self._ready(key, memory.pipeline) if memory.pipeline is not None else {}
+        desired: Desired = build_desired(body, inputs, ready, memory.decision)
+        memory.rendered = render_inputs(memory.decision)
+        if memory.pipeline is not None and not desired.problems:
+            desired = desired.with_problems(unserved_kinds(desired.objects, self.unserved_kinds))
+        if memory.pipeline is not None:
+            memory.mirror_rendered = traffic.mirror_active(memory.pipeline, ready)
+        memory.problems = list(desired.problems)
+        memory.template_hashes = desired.template_hashes()  # empty with problems: status renders
+        if desired.problems:
+            memory.stalled = True
+        elif memory.decision is not None and memory.decision.hold:
+            memory.stalled = False  # the rollout holds every child as it is (its stall says why)
+        else:
+            memory.stalled = False
+            memory.desired_hashes = desired.hashes()
+            changes = plan(desired.objects, self.cache.children(key))
+            try:
+                await self._write_children(changes)
+            except Exception as exc:  # an API error must not leave the pipeline unattended
+                metrics.RECONCILE_ERRORS.inc()
+                memory.failures += 1
+                memory.apply_error = f"{type(exc).__name__}: {exc or 'no answer from the apiserver in time'}"[:500]
+                log.warning("apply for %s/%s failed (attempt %d): %s", *key, memory.failures, memory.apply_error)
                 await self._write_status(key, body)
-            else:  # the watch shows the new children within moments: one status write covers both
-                self.schedule_refresh(key)
-            if render_inputs(memory.decision) != memory.rendered:  # the rollout moved on: render for it
-                self._spawn(self.reconcile(key))
+                return
+            memory.apply_error = None
+            memory.failures = 0
+            if changes.to_apply or changes.to_delete:
+                await self._event(body, "Normal", "ChildrenApplied", changes.summary())
+            for variant, program_hash in desired.program_hashes.items():
+                before = memory.program_hashes.get(variant)
+                if before and before != program_hash:
+                    await self._event(
+                        body,
+                        "Normal",
+                        "ProgramsChanged",
+                        f"variant {variant}: programs {before[:12]} -> {program_hash[:12]}, rolling update started",
+                    )
+            memory.program_hashes = dict(desired.program_hashes)
+        memory.reconciled_generation = generation
+        if memory.stalled or not self._pending_children(key, memory):
+            await self._write_status(key, body)
+        else:  # the watch shows the new children within moments: one status write covers both
+            self.schedule_refresh(key)
+        if render_inputs(memory.decision) != memory.rendered:  # the rollout moved on: render for it
+            self._spawn(self.reconcile(key))
 
     async def _write_children(self, changes: ApplyPlan) -> None:
         """ConfigMaps, ServiceAccounts and Roles first (pods mount or run as them), then every other
@@ -340,6 +361,7 @@ class Controller:
         if decision.measure:
             settings = current_analysis(strategy, decision.state)
             judged = await self.analyze(settings, key[0], key[1], observed.stable, observed.candidate)
+            metrics.ANALYSES.labels(key[0], key[1], judged.verdict).inc()
             decision = next_action(strategy, state, observed, at, judged)
         return decision
 

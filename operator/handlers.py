@@ -17,6 +17,8 @@ from typing import Any
 
 import kopf
 
+from evolved_operator import metrics
+from evolved_operator.analysis.wiring import make_analyzer
 from evolved_operator.cache import ChildCache
 from evolved_operator.children import CHILD_KINDS
 from evolved_operator.constants import GROUP, LABEL_MANAGED_BY, MANAGED_BY, PLURAL, VERSION
@@ -28,6 +30,7 @@ log = logging.getLogger("evolved_operator")
 
 OWNED = {LABEL_MANAGED_BY: MANAGED_BY}
 STALLED_RETRY_SECONDS = 10.0
+METRICS_PORT = 0  # set by `evolved-operator run --metrics-port` (0: no metrics server)
 
 _controller: Controller | None = None
 
@@ -106,6 +109,9 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         for obj in owned:
             _controller.cache.upsert(obj)
     _controller.unserved_kinds = frozenset(unserved)
+    _controller.analyze = make_analyzer()
+    if METRICS_PORT:
+        metrics.serve(METRICS_PORT, _controller.snapshot)
     log.info("primed the cache with %d owned objects", _controller.cache.count())
     task = asyncio.create_task(_retry_stalled_forever(_controller))
     _background.add(task)

@@ -39,3 +39,26 @@ def current_analysis(strategy: Strategy, state: RolloutState) -> Analysis:
     if step is None or step.analysis is None:
         raise ValueError(f"step {state.step} has no analysis")
     return step.analysis
+
+
+def make_analyzer() -> Analyzer:
+    """The operator's analyzer: a router source shared by every pipeline (it keeps each one's last
+    scrape), a Prometheus source per URL; measure, then judge (``analysis.judge``)."""
+    from evolved_operator.analysis.judge import judge
+    from evolved_operator.analysis.prometheus_source import PrometheusSource
+    from evolved_operator.analysis.router_source import RouterSource
+
+    router = RouterSource()
+    prometheus: dict[str, PrometheusSource] = {}
+
+    async def analyze(settings: Analysis, namespace: str, pipeline: str, stable: str, candidate: str) -> Judgement:
+        if settings.provider == "prometheus" and settings.prometheus_url is not None:
+            source: PrometheusSource | RouterSource = prometheus.setdefault(
+                settings.prometheus_url, PrometheusSource(settings.prometheus_url)
+            )
+        else:
+            source = router
+        measurement = await source.measure(namespace, pipeline, [stable, candidate], settings.interval_seconds)
+        return judge(settings, stable, candidate, measurement)
+
+    return analyze
