@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
+import os
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
@@ -45,8 +45,10 @@ async def _start(state: RuntimeState) -> None:
         log.error("not ready: %s", status.reason)
         return
     state.pipeline = Pipeline(state.config, status.programs, state.pool, state.llm)
-    joined = "".join(f"{c}={h}" for c, h in sorted(status.programs.hashes.items()))
-    state.program_hash = hashlib.sha256(joined.encode()).hexdigest()[:16]
+    state.program_hash = status.programs.program_hash(dict(state.config.program_paths))
+    declared = os.environ.get("EVOLVED_PROGRAM_HASH")
+    if declared and declared != state.program_hash:  # the pod's env says what the operator rendered
+        log.warning("program hash %s differs from the operator's %s", state.program_hash, declared)
     for component, digest in status.programs.hashes.items():
         metrics.PROGRAM_INFO.labels(component=component, hash=digest[:16]).set(1)
     metrics.READY.set(1)

@@ -7,17 +7,14 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-HASH_LENGTH = 16  # hex characters shown in status, annotations and EVOLVED_PROGRAM_HASH
+from evolved_runtime.programs.identity import HASH_LENGTH, program_hash
+
+__all__ = ["HASH_LENGTH", "content_hash", "program_hash"]
 
 
 def _digest(payload: Any) -> str:
     encoded = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     return hashlib.sha256(encoded).hexdigest()
-
-
-def program_hash(sources: Mapping[str, str], paths: Mapping[str, str]) -> str:
-    """The variant's programs: mounted sources and image paths (defaults count as absent)."""
-    return _digest({"sources": dict(sources), "paths": dict(paths)})[:HASH_LENGTH]
 
 
 def content_hash(config_json: str, sources: Mapping[str, str], env: Sequence[Mapping[str, Any]]) -> str:

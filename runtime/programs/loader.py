@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from evolved_runtime.programs.identity import program_hash
 from evolved_runtime.programs.protocols import COMPONENTS
 
 DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
@@ -93,10 +94,21 @@ class ProgramSet:
     list_profiles: Callable[[], Any]
     paths: dict[str, Path] = field(default_factory=dict)
     hashes: dict[str, str] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)  # component -> source, for the program hash
     defaults: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.defaults = frozenset(c for c, p in self.paths.items() if is_default_path(p))
+
+    def program_hash(self, program_paths: dict[str, str]) -> str:
+        """The hash the operator computes for these programs (``programs.identity``): mounted
+        sources by content, ``program_paths`` by path, defaults left out."""
+        mounted = {
+            c: self.sources[c]
+            for c in self.paths
+            if c not in program_paths and not self.is_default(c) and c in self.sources
+        }
+        return program_hash(mounted, {c: p for c, p in program_paths.items() if c in self.paths})
 
     def is_default(self, component: str) -> bool:
         """The package's own program (trusted, quick): the pipeline may call it on the event loop."""
@@ -112,9 +124,11 @@ def load_programs(programs_dir: str | Path | None = None, program_paths: dict[st
     paths = resolve_paths(programs_dir, program_paths)
     modules: dict[str, ModuleType] = {}
     hashes: dict[str, str] = {}
+    sources: dict[str, str] = {}
     for component, path in paths.items():
         source = read_source(component, path)
         hashes[component] = hashlib.sha256(source).hexdigest()
+        sources[component] = source.decode("utf-8", errors="replace")
         modules[component] = load_module(component, path, source)
     return ProgramSet(
         route=modules["router"].route,
@@ -123,4 +137,5 @@ def load_programs(programs_dir: str | Path | None = None, program_paths: dict[st
         list_profiles=modules["profiles"].list_profiles,
         paths=paths,
         hashes=hashes,
+        sources=sources,
     )
