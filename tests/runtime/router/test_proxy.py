@@ -41,7 +41,8 @@ async def test_mirroring_changes_no_answer_and_the_mirror_gets_its_share(
     mirror = backends(body=b'{"answer":"from the mirror, never to be seen"}', verdict=b"NOT_VALID")
     _, direct, _ = post(primary.url + "/v1/chat/completions")
     router = start_router("--variant", f"stable={primary.url}", "--variant", f"canary={mirror.url}",
-                          "--weight", "stable=100", "--mirror", "canary=50")  # fmt: skip
+                          "--weight", "stable=100", "--mirror", "canary=50",
+                          "--mirror-max-in-flight", "4096")  # fmt: skip  # none dropped on a busy machine
 
     sent = 2000
     bodies: set[bytes] = set()
@@ -59,7 +60,8 @@ async def test_mirroring_changes_no_answer_and_the_mirror_gets_its_share(
         return router.metrics().get('evolved_router_mirror_requests_total{result="sent",variant="canary"}', 0)
 
     await wait_until(lambda: mirror.requests == mirrored() and router.traffic()["mirror_in_flight"] == 0, timeout=20)
-    assert 0.45 * sent < mirror.requests < 0.55 * sent  # 50% of 2,000: 5 standard deviations either way
+    assert 0.45 * sent < mirror.requests < 0.55 * sent  # 50% of 2,000: 4.5 standard deviations either way
+    assert router.metrics().get('evolved_router_mirror_requests_total{result="dropped",variant="canary"}') == 0
     assert primary.requests == sent + 1
     samples = router.metrics()
     assert samples['evolved_router_shadow_comparisons_total{mirror="canary",primary="stable",result="disagree"}'] == (
@@ -130,7 +132,7 @@ async def test_connection_failures_are_retried_on_another_endpoint_and_the_dead_
     outcome = await hammer(router.url + "/v1/chat/completions", 200, concurrency=4, body=CHAT)
     assert outcome.errors == []
     endpoints = {e["address"]: e["state"] for e in router.traffic()["variants"][0]["endpoints"]}
-    assert endpoints[dead.removeprefix("http://")] == "ejected"
+    assert endpoints[dead.removeprefix("http://")] in ("ejected", "probation")  # probation: its 5 s are over
     samples = router.metrics()
     assert samples['evolved_router_errors_total{class="connect",variant="stable"}'] >= 3
     assert samples['evolved_router_retries_total{variant="stable"}'] >= 3
