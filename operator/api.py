@@ -43,6 +43,7 @@ from evolved_operator.api_base import (
     _one_of,
     _valid_int_or_percent,
 )
+from evolved_operator.api_llm import LLM, REDIS_RULES, Auth, Budgets, Cache, Limits
 from evolved_operator.api_strategy import RolloutStatus, Strategy
 from evolved_operator.api_traffic import Traffic, TrafficStatus
 from evolved_runtime.config import MIN_SOLVER_MEMORY_MB, SOLVER_MEMORY_DESCRIPTION
@@ -351,34 +352,6 @@ class RollingUpdate(ApiModel):
     )
 
 
-class SecretKeyRef(ApiModel):
-    """A key of a Secret in the pipeline's namespace."""
-
-    name: str = Field(max_length=253, pattern=DNS_SUBDOMAIN, description="Secret name, in the pipeline's namespace.")
-    key: str = Field(max_length=253, pattern=DATA_KEY, description="Key in the Secret.")
-
-
-class LLM(ApiModel):
-    """The LLM provider of Tier 0 and of LLM-assisted translation (any OpenAI-compatible endpoint)."""
-
-    provider: Literal["openai"] = Field(
-        default="openai", description="Provider protocol: `openai` covers any OpenAI-compatible endpoint."
-    )
-    base_url: str = Field(
-        alias="baseURL",
-        max_length=2048,
-        pattern=r"^https?://[^\s/]+(/\S*)?$",
-        description="Base URL, e.g. `https://api.openai.com/v1`.",
-    )
-    model: str = Field(min_length=1, max_length=256, description="Model name sent upstream.")
-    api_key_secret_ref: SecretKeyRef | None = Field(
-        default=None,
-        description="Secret key holding the API key; it reaches pods only as the environment variable "
-        "`EVOLVED_LLM_API_KEY` (a `secretKeyRef`), never a ConfigMap or the status.",
-    )
-    timeout_seconds: float = Field(default=60, gt=0, le=600, description="Upstream request timeout in seconds.")
-
-
 class Solver(ApiModel):
     """Limits of each solver call (Z3, Clingo) inside the workers."""
 
@@ -524,6 +497,7 @@ class EvolvedPipelineSpec(ApiModel):
                 or s.traffic.provider != "service"
             ),
         ),
+        *REDIS_RULES,
     )
 
     image: Image = Field(default_factory=Image, description="The shared runtime image.")
@@ -535,8 +509,12 @@ class EvolvedPipelineSpec(ApiModel):
     )
     llm: LLM | None = Field(
         default=None,
-        description="The LLM provider; unset: no LLM (questions the solvers cannot take get HTTP 503).",
+        description="The LLM provider(s); unset: no LLM (questions the solvers cannot take get HTTP 503).",
     )
+    cache: Cache | None = Field(default=None, description="The answer cache; unset: no cache.")
+    limits: Limits | None = Field(default=None, description="Per-caller rate limits; unset: none.")
+    budgets: Budgets | None = Field(default=None, description="Spending limits in USD; unset: none.")
+    auth: Auth | None = Field(default=None, description="Inbound API keys; unset: no auth.")
     solver: Solver = Field(default_factory=Solver, description="Solver limits.")
     pod: PodOverrides = Field(default_factory=PodOverrides, description="Pod scheduling and metadata overrides.")
     traffic: Traffic | None = Field(

@@ -10,9 +10,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from evolved_operator.api import EvolvedPipelineSpec
+from evolved_operator.api_llm import SecretKeyRef
 from evolved_operator.kube import Kube
 from evolved_operator.problems import Problem
 from evolved_operator.program_check import ProgramChecker
+from evolved_operator.render.llm_path import secret_refs
 
 
 @dataclass
@@ -32,10 +34,20 @@ def parse_spec(body: dict[str, Any]) -> tuple[EvolvedPipelineSpec | None, list[P
         return None, [Problem("InvalidSpec", f"{where}: {first['msg']}")]
 
 
+def secret_problem(where: str, ref: SecretKeyRef, secret: dict[str, Any] | None, namespace: str) -> Problem | None:
+    """Pure: what is wrong with a Secret a field names (missing, or without the key), if anything."""
+    if secret is None:
+        return Problem("SecretNotFound", f"{where}: Secret {ref.name!r} not found in namespace {namespace!r}")
+    if ref.key not in (secret.get("data") or {}) and ref.key not in (secret.get("stringData") or {}):
+        return Problem("SecretKeyNotFound", f"{where}: Secret {ref.name!r} has no key {ref.key!r}")
+    return None
+
+
 def needs_inputs(body: dict[str, Any]) -> bool:
     """Whether resolving this spec reads the API or runs the program check (slow work)."""
     spec = body.get("spec") or {}
-    if (spec.get("llm") or {}).get("apiKeySecretRef"):
+    llm = spec.get("llm") or {}
+    if llm.get("apiKeySecretRef") or llm.get("providers") or spec.get("auth") or (spec.get("cache") or {}).get("redis"):
         return True
     return any((v.get("programs") or {}) for v in spec.get("variants") or [] if isinstance(v, dict))
 
@@ -88,26 +100,14 @@ async def resolve_inputs(body: dict[str, Any], kube: Kube, checker: ProgramCheck
                     else:
                         sources[component] = text
         programs[variant.name] = sources
-    if spec.llm is not None and spec.llm.api_key_secret_ref is not None:
-        secret_ref = spec.llm.api_key_secret_ref
+    secrets: dict[str, dict[str, Any] | None] = {}
+    for _, where, secret_ref in secret_refs(spec):
         references.add(("Secret", secret_ref.name))
-        secret = await kube.get("v1", "Secret", namespace, secret_ref.name)
-        if secret is None:
-            problems.append(
-                Problem(
-                    "SecretNotFound",
-                    f"spec.llm.apiKeySecretRef: Secret {secret_ref.name!r} not found in namespace {namespace!r}",
-                )
-            )
-        elif secret_ref.key not in (secret.get("data") or {}) and secret_ref.key not in (
-            secret.get("stringData") or {}
-        ):
-            problems.append(
-                Problem(
-                    "SecretKeyNotFound",
-                    f"spec.llm.apiKeySecretRef: Secret {secret_ref.name!r} has no key {secret_ref.key!r}",
-                )
-            )
+        if secret_ref.name not in secrets:
+            secrets[secret_ref.name] = await kube.get("v1", "Secret", namespace, secret_ref.name)
+        problem = secret_problem(where, secret_ref, secrets[secret_ref.name], namespace)
+        if problem is not None:
+            problems.append(problem)
     if not problems:
         for i, variant in enumerate(spec.variants):
             message = await checker.check(programs.get(variant.name, {}))

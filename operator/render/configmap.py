@@ -7,13 +7,14 @@ from typing import Any
 
 from evolved_operator.api import Variant
 from evolved_operator.render.labels import metadata
+from evolved_operator.render.llm_path import LLM_KEY_ENV, llm_config, llm_path_config
 from evolved_operator.render.pipeline import PipelineInput
-from evolved_runtime.config import LLMConfig, PipelineConfig, SolverConfig
+from evolved_runtime.config import PipelineConfig, SolverConfig
 
 CONFIG_KEY = "pipeline.json"
 CONFIG_DIR = "/etc/evolved"
 PROGRAMS_DIR = f"{CONFIG_DIR}/programs"
-LLM_KEY_ENV = "EVOLVED_LLM_API_KEY"
+__all__ = ["CONFIG_DIR", "CONFIG_KEY", "LLM_KEY_ENV", "config_json", "program_key", "render_configmap"]
 
 
 def program_key(component: str) -> str:
@@ -24,22 +25,14 @@ def runtime_config(pipeline: PipelineInput, variant: Variant) -> PipelineConfig:
     """The pod contract (evolved_runtime.config) of one variant. Secrets appear only as the name
     of the environment variable that carries them."""
     spec = pipeline.spec
-    llm = None
-    if spec.llm is not None:
-        llm = LLMConfig(
-            provider=spec.llm.provider,
-            base_url=spec.llm.base_url,
-            model=spec.llm.model,
-            api_key_env=LLM_KEY_ENV if spec.llm.api_key_secret_ref is not None else None,
-            timeout_s=spec.llm.timeout_seconds,
-        )
     return PipelineConfig(
         pipeline=pipeline.name,
         variant=variant.name,
         model_name=pipeline.name,
         programs_dir=PROGRAMS_DIR if pipeline.sources(variant) else None,
         program_paths=pipeline.paths(variant),
-        llm=llm,
+        llm=llm_config(spec.llm),
+        **llm_path_config(pipeline.name, spec),
         solver=SolverConfig(
             timeout_ms=spec.solver.timeout_ms, memory_mb=spec.solver.memory_mb, pool_size=spec.solver.pool_size
         ),

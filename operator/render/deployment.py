@@ -6,9 +6,10 @@ from typing import Any
 
 from evolved_operator.api import Variant
 from evolved_operator.constants import ANNOTATION_CONTENT_HASH, ANNOTATION_PROGRAM_HASH
-from evolved_operator.render.configmap import CONFIG_DIR, CONFIG_KEY, LLM_KEY_ENV, config_json, program_key
+from evolved_operator.render.configmap import CONFIG_DIR, CONFIG_KEY, config_json, program_key
 from evolved_operator.render.hashing import content_hash, program_hash
 from evolved_operator.render.labels import child_name, labels, metadata, selector
+from evolved_operator.render.llm_path import secret_env_vars
 from evolved_operator.render.pipeline import PipelineInput
 
 PORT = 8080
@@ -30,10 +31,7 @@ def _env(pipeline: PipelineInput, variant: Variant) -> list[dict[str, Any]]:
         {"name": "EVOLVED_PROGRAM_HASH", "value": variant_program_hash(pipeline, variant)},
         {"name": "EVOLVED_CONFIG", "value": f"{CONFIG_DIR}/{CONFIG_KEY}"},
     ]
-    llm = pipeline.spec.llm
-    if llm is not None and llm.api_key_secret_ref is not None:
-        ref = llm.api_key_secret_ref
-        env.append({"name": LLM_KEY_ENV, "valueFrom": {"secretKeyRef": {"name": ref.name, "key": ref.key}}})
+    env.extend(secret_env_vars(pipeline.spec))
     env.extend({"name": e.name, "value": e.value} for e in variant.env)
     return env
 

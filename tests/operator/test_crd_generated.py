@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from evolved_operator import api, api_strategy, api_traffic, apidocs, cli, crd
+from evolved_operator import api, api_llm, api_strategy, api_traffic, apidocs, cli, crd
 
 
 def committed() -> dict[str, Any]:
@@ -113,7 +113,12 @@ def cel_rules(node: dict[str, Any]) -> list[dict[str, str]]:
 
 def model_rules() -> set[tuple[str, str]]:
     out = set()
-    for model in [*vars(api).values(), *vars(api_traffic).values(), *vars(api_strategy).values()]:
+    for model in [
+        *vars(api).values(),
+        *vars(api_traffic).values(),
+        *vars(api_strategy).values(),
+        *vars(api_llm).values(),
+    ]:
         if isinstance(model, type) and issubclass(model, BaseModel):
             out |= {(r.cel, r.message) for r in getattr(model, "cel_rules", ())}
     return out

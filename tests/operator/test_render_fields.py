@@ -118,7 +118,7 @@ CHANGES: dict[str, Change] = {
     "variants[].env[].value": ("variants[0].env[0].value", "b", {}),
     "rollingUpdate.maxSurge": ("rollingUpdate.maxSurge", 1, {}),
     "rollingUpdate.maxUnavailable": ("rollingUpdate.maxUnavailable", "10%", {}),
-    "llm.provider": ("llm.provider", None, {}),  # a single allowed value: nothing to change to
+    "llm.provider": ("llm.provider", "anthropic", {}),
     "llm.baseURL": ("llm.baseURL", "https://other.example/v1", {}),
     "llm.model": ("llm.model", "large", {}),
     "llm.apiKeySecretRef.name": ("llm.apiKeySecretRef.name", "other", {}),
@@ -175,7 +175,6 @@ EFFECT_ELSEWHERE = {
         "before anything is rendered: the reconciler checks it when it reads the ConfigMap"
         for c in COMPONENTS
     },
-    "llm.provider": "one allowed value (`openai`) today: there is no other value to set",
     "traffic.sticky.header": "the router reads it from the pipeline (tests/runtime/router)",
     "traffic.sticky.openAIUser": "the router reads it from the pipeline (tests/runtime/router)",
 }
@@ -227,6 +226,40 @@ EFFECT_ELSEWHERE.update(
 )
 
 
+# The LLM path (spec.llm.providers, cache, limits, budgets, auth): rendered into pipeline.json and
+# the pods' secretKeyRef environment (tests/operator/test_render_llm_path.py has the details).
+PROVIDER = {"name": "a", "type": "openai", "baseURL": "https://a.example/v1", "model": "m",
+            "apiKeySecretRef": {"name": "keys", "key": "a"}, "timeoutSeconds": 10, "priority": 1,
+            "inputUSDPerMillionTokens": 1, "outputUSDPerMillionTokens": 2, "maxTokens": 100}  # fmt: skip
+REDIS = {"urlSecretRef": {"name": "redis", "key": "url"}}
+LLM_PATH = {
+    "llm": {"providers": [PROVIDER], "retry": {"maxRetries": 2, "baseSeconds": 0.1, "maxSeconds": 5},
+            "circuitBreaker": {"failures": 5, "failureRatio": 0.5, "window": 20, "minCalls": 10, "openSeconds": 30},
+            "fallbackMessage": "sorry"},
+    "cache": {"enabled": True, "ttlSeconds": 60, "maxEntries": 100, "redis": REDIS},
+    "limits": {"requestsPerMinute": 10, "tokensPerMinute": 1000, "key": "apiKey", "userHeader": "X-User",
+               "backend": "memory"},
+    "budgets": {"pipeline": {"hourUSD": 1, "dayUSD": 10, "monthUSD": 100},
+                "perKey": {"hourUSD": 1, "dayUSD": 10, "monthUSD": 100}, "alertRatio": 0.8, "backend": "memory"},
+    "auth": {"apiKeysSecretRef": {"name": "api-keys", "key": "keys"}, "openHealth": True, "openMetrics": True},
+}  # fmt: skip
+LLM_PATH_VALUES = {
+    "name": "b", "type": "anthropic", "baseURL": "https://b.example/v1", "model": "n", "apiKeySecretRef.name": "other",
+    "apiKeySecretRef.key": "b", "timeoutSeconds": 20, "priority": 2, "inputUSDPerMillionTokens": 3,
+    "outputUSDPerMillionTokens": 4, "maxTokens": 200, "maxRetries": 3, "baseSeconds": 0.2, "maxSeconds": 6,
+    "failures": 6, "failureRatio": 0.6, "window": 30, "minCalls": 12, "openSeconds": 40, "fallbackMessage": "later",
+    "enabled": False, "ttlSeconds": 120, "maxEntries": 200, "urlSecretRef.name": "other", "urlSecretRef.key": "u2",
+    "requestsPerMinute": 20, "tokensPerMinute": 2000, "key": "user", "userHeader": "X-Other", "backend": "redis",
+    "hourUSD": 2, "dayUSD": 20, "monthUSD": 200, "alertRatio": 0.9, "apiKeysSecretRef.name": "other",
+    "apiKeysSecretRef.key": "k2", "openHealth": False, "openMetrics": False,
+}  # fmt: skip
+CHANGES["llm.providers"] = ("llm.providers", [PROVIDER | {"name": "b", "model": "n"}], LLM_PATH)
+for _leaf in leaf_fields(EvolvedPipelineSpec):
+    if _leaf.split(".")[0] in LLM_PATH and _leaf not in CHANGES:
+        _last = next(v for k, v in LLM_PATH_VALUES.items() if _leaf.endswith("." + k))
+        CHANGES[_leaf] = (_leaf.replace("[]", "[0]"), _last, LLM_PATH)
+
+
 def resolve(spec: EvolvedPipelineSpec) -> dict[str, dict[str, str]]:
     """What the reconciler reads for ConfigMap programs: here every name/key holds its own source."""
     return {
@@ -259,7 +292,7 @@ def test_every_field_of_the_spec_changes_what_is_rendered() -> None:
             continue
         before = copy.deepcopy(FULL)
         for path, first in setup.items():
-            set_path(before, path, first)
+            set_path(before, path, copy.deepcopy(first))
         after = copy.deepcopy(before)
         set_path(after, where, value)
         if output(after) == output(before):
