@@ -81,6 +81,8 @@ def verb_starts(word: str, plural: bool) -> bool:
         return False
     if "_" in word or len(word) == 1:  # a label ("door_c") or a letter names a thing
         return False
+    if word.endswith("ing") and len(word) > 4:  # "training": no finite verb starts with a participle
+        return False
     if word.endswith("ed"):
         return True
     inflected = base_form(word) != word
@@ -118,7 +120,11 @@ def relative_verb(text: str, context: Context, plural: bool) -> tuple[Pred, Pred
     if described:  # "who exercise are healthy"
         return verb_phrase(described.group(1), context), predicate(described.group(2), context)
     words = words_of(text)
-    cuts = [cut for cut in range(1, len(words)) if verb_starts(words[cut], plural) and words[cut - 1] not in RESERVED]
+    cuts = [  # a verb right after an auxiliary belongs to it ("have completed")
+        cut
+        for cut in range(1, len(words))
+        if verb_starts(words[cut], plural) and words[cut - 1] not in RESERVED and words[cut - 1] not in _AUX
+    ]
     if not words or not verb_starts(words[0], plural) or len(cuts) != 1:
         raise ParseError(f"cannot tell the relative clause from the verb: {text!r}")
     cut = cuts[0]

@@ -147,9 +147,12 @@ def verb_phrase(text: str, context: Context) -> Pred:
     """Property given by a verb: ``fly``, ``flies``, ``can fly``, ``cannot fly``, ``does not have wings``,
     ``trains daily``, ``practices his instrument``."""
     text = text.strip()
-    match = re.fullmatch(r"(?:can|do|does|did) not (.+)|(?:has|have|had) no (.+)|lacks? (.+)", text)
+    match = re.fullmatch(
+        r"(?:can|do|does|did) not (.+)|(?:has|have|had) no (.+)|lacks? (.+)|(has|have|had) not (.+)", text
+    )
     if match:
-        inner = verb_phrase(match.group(1) or f"have {match.group(2) or match.group(3)}", context)
+        perfect = f"{match.group(4)} {match.group(5)}" if match.group(4) else None  # "has not completed"
+        inner = verb_phrase(match.group(1) or perfect or f"have {match.group(2) or match.group(3)}", context)
         return lambda s: Not(arg=inner(s))
     match = re.fullmatch(r"(may|must|need)( not)? (.+)", text)
     if match and not (match.group(1) == "need" and not match.group(2)):  # "need water" is a verb phrase

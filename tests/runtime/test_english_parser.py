@@ -212,6 +212,11 @@ NEGATIONS = [
     ("Every bird has feathers. Rex lacks feathers. Is Rex not a bird?", "VALID"),
     ("It is not the case that Tom is late. Tom is late or Tom is early. Is Tom early?", "VALID"),
     ("Nobody likes rain. If Ann is happy, Ann likes rain. Is Ann happy?", "NOT_VALID"),
+    (
+        "Employees who have completed training may drive. Dana is an employee. Dana has not completed training. "
+        "May Dana drive?",
+        "NOT_VALID",
+    ),
 ]
 
 
