@@ -197,9 +197,15 @@ def _to_store(result: PipelineResult, content: str, model: str) -> bytes:
                          "evolved": result.evolved})  # fmt: skip
 
 
-async def handle(state: RuntimeState, payload: bytes, heads: Heads) -> Response:
+NO_HEADS = Heads()
+
+
+async def handle(state: RuntimeState, payload: bytes, heads: Heads | None = NO_HEADS) -> Response:
     """One chat request, from the raw body to the response, through the admission stages
-    (every entrance calls this: the FastAPI route, the ASGI fast path, the direct answer)."""
+    (every entrance calls this: the FastAPI route, the ASGI fast path, the direct answer).
+    No ``heads``: a request without the headers the stages read (the benchmark's in-process calls)."""
+    if heads is None:
+        heads = NO_HEADS
     rid = heads.request_id or f"{random.getrandbits(128):032x}"  # like uuid4().hex, without a syscall per request
     logs.request_id.set(rid)
     gate = state.admission
