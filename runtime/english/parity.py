@@ -12,8 +12,8 @@ import re
 from evolved_runtime.english.arithmetic import ParseError
 from evolved_runtime.english.words import RESERVED, symbol
 from evolved_runtime.symil.models import And, Arith, Compare, Formula, Not, Or
+from evolved_runtime.symil.wording import HELPER_PREFIX
 
-AUX_PREFIX = "k_"
 MAX_DIVISOR = 20
 _PROPERTY = re.compile(
     r"(?:the number )?([a-z][a-z0-9_]*) is (not )?(?:an? )?(even|odd|divisible by (\d+)|a multiple of (\d+))(?: number)?"
@@ -28,7 +28,7 @@ class Helpers:
         self.aux: set[str] = set()
 
     def fresh(self) -> str:
-        name = f"{AUX_PREFIX}{len(self.aux) + 1}"
+        name = f"{HELPER_PREFIX}{len(self.aux) + 1}"
         self.aux.add(name)
         self.integers.add(name)
         return name

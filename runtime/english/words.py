@@ -1,4 +1,4 @@
-"""Word-level normalisation for the controlled-English parser: plurals, verb stems, numbers, names."""
+"""Word-level tables for the controlled-English parser: plurals, reserved and unmodelled words, numbers, names."""
 
 from __future__ import annotations
 
@@ -155,18 +155,6 @@ def singular(word: str) -> str:
 
 def is_plural(word: str) -> bool:
     return singular(word) != word or word in ("fish", "sheep", "deer", "people")
-
-
-def verb_stem(word: str) -> str:
-    """A stem shared by base form and participle: move/moved -> mov, stop/stopped -> stop."""
-    stem = word
-    if stem.endswith("ied"):
-        stem = stem[:-3] + "y"
-    elif stem.endswith("ed") and len(stem) > 3:
-        stem = stem[:-2]
-        if len(stem) > 2 and stem[-1] == stem[-2] and stem[-1] not in "lsz":
-            stem = stem[:-1]
-    return stem[:-1] if stem.endswith("e") and len(stem) > 2 else stem
 
 
 _UNSAFE = re.compile(r"[^a-z0-9]+")

@@ -16,6 +16,7 @@ from evolved_runtime.symil.models import And, Atom, Exists, ForAll, Formula, Iff
 
 _ATOM = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)\((.*)\)$")
 HELPER_PREFIX = "k_"
+"""Numbers the translation introduces (even/odd helpers): never shown in a counter-model."""
 
 
 def _symbols(formula: Formula, quiet: set[str]) -> set[str]:
