@@ -279,3 +279,13 @@ def declared_integers(text: str) -> list[str] | None:
     if any(n is None or not _is_name(n) for n in out):
         return None
     return [n for n in out if n is not None]
+
+
+_NUMERIC_WORDS = re.compile(
+    r"(?<![a-z_])\d|[<>=]|\b(?:than|equal|equals|at least|at most|the same as|plus|minus|times|twice|as \w+ as)\b"
+)
+
+
+def looks_numeric(text: str) -> bool:
+    """Whether a sentence is about numbers (digits, relations, comparatives, arithmetic words)."""
+    return bool(_NUMERIC_WORDS.search(text) or OPERATOR_WORDS.search(text))

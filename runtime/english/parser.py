@@ -261,7 +261,7 @@ def _question_claim(sentence: str, draft: _Draft) -> Formula:
         claim = parity.conclusion(match.group(1).replace(" ", " is ", 1), draft.helpers)
         if claim is not None:
             return claim
-    numeric = _numeric_question(_without_the(sentence)) if _looks_numeric(sentence) else None
+    numeric = _numeric_question(_without_the(sentence)) if arithmetic.looks_numeric(sentence) else None
     if numeric is not None:
         return numeric
     claim = statements.question(sentence, draft.context)
@@ -276,7 +276,7 @@ def _numeric_question(sentence: str) -> Formula | None:
     if match:
         return arithmetic.parse_worded_comparison(f"{match.group(1)} equals {match.group(2)}")
     match = re.fullmatch(r"is (.+)", sentence)
-    if not match or not _looks_numeric(match.group(1)):
+    if not match or not arithmetic.looks_numeric(match.group(1)):
         return None
     if re.search(r"[<>=]", match.group(1)):
         return arithmetic.parse_relation_chain(match.group(1))
@@ -294,15 +294,6 @@ def _numeric_question(sentence: str) -> Formula | None:
     return readings[0] if readings else None
 
 
-_NUMERIC_WORDS = re.compile(
-    r"(?<![a-z_])\d|[<>=]|\b(?:than|equal|equals|at least|at most|the same as|plus|minus|times|twice|as \w+ as)\b"
-)
-
-
-def _looks_numeric(text: str) -> bool:
-    return bool(_NUMERIC_WORDS.search(text) or arithmetic.OPERATOR_WORDS.search(text))
-
-
 def _without_the(sentence: str) -> str:
     """``the price is 20`` -> ``price is 20``: a number's name may take "the"."""
     return re.sub(r"(?:^|(?<= ))the (?!sum|difference|product)(?=[a-z])", "", sentence)
@@ -312,11 +303,12 @@ def _claim(sentence: str, draft: _Draft, conclusion: bool = False) -> Formula:
     numbers = parity.conclusion(sentence, draft.helpers) if conclusion else parity.premise(sentence, draft.helpers)
     if numbers is not None:
         return numbers
-    if _looks_numeric(sentence):
+    if arithmetic.looks_numeric(sentence):
         try:
             return _comparisons(_without_the(sentence))
         except ParseError:
-            if re.search(r"[<>=]|(?<![a-z_])\d", sentence):
+            connective = re.match(r"(?:if|when|whenever|either|neither|unless|not|it is not the case) ", sentence)
+            if re.search(r"[<>=]|(?<![a-z_])\d", sentence) and not (connective or " if " in sentence):
                 raise
     return statements.statement(sentence, draft.context)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from evolved_runtime.english import actions, individuals, logic
+from evolved_runtime.english import actions, arithmetic, individuals, logic
 from evolved_runtime.english.arithmetic import ParseError
 from evolved_runtime.english.properties import Context
 from evolved_runtime.symil.models import And, Formula, Iff, Implies, Not, Or
@@ -19,6 +19,11 @@ _NEGATION = r"(?:it is not (?:the case|true) that|it is false that|not)"
 def statement(text: str, context: Context) -> Formula:
     """One declarative sentence (lower case, no final punctuation); ParseError if outside the grammar."""
     text = text.strip().strip(",").strip()
+    if arithmetic.looks_numeric(text) and not re.match(r"(?:if|when|whenever|either|neither|not) ", text):
+        try:  # "x is greater than 3" inside "if x is greater than 3, y is 10"
+            return arithmetic.parse_worded_comparison(text)
+        except ParseError:
+            pass
     for parse in (_connective, _clauses, actions.statement, logic.statement, individuals.statement):
         result = parse(text, context)
         if result is not None:

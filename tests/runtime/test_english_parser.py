@@ -192,9 +192,12 @@ def test_parity_next_to_a_fraction_is_refused(text: str) -> None:
         ("If Tom studies, he passes the exam. Tom studies. Does Tom pass the exam?", "VALID"),
         ("P only if Q. Q. Therefore P.", "NOT_VALID"),
         ("x is divisible by 6. Is x divisible by 3?", "VALID"),
+        ("x is 5. If x is greater than 3, Tom is happy. Is Tom happy?", "VALID"),
+        ("If Tom is happy, x is 3. x is 4. Is Tom happy?", "NOT_VALID"),
         ("a is odd. b is odd. c is the sum of a and b. Is c odd?", "NOT_VALID"),
     ],
-    ids=["library card", "must implies may", "need not", "registered", "pronoun", "only if", "divisible", "odd sum"],
+    ids=["library card", "must implies may", "need not", "registered", "pronoun", "only if", "divisible", "number in an if",
+         "number in a then", "odd sum"],
 )  # fmt: skip
 def test_new_kinds_get_one_verdict_from_every_backend(text: str, expected: str) -> None:
     assert set(verdicts(text, 2)) == {expected}
