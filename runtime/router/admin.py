@@ -83,5 +83,9 @@ def answer(router: Router, request: Request, peer: str) -> bytes:
         body, content_type = router.stats.render()
         return response(200, content_type.encode(), body, keep_alive)
     if path == b"/healthz":
+        if not router.loaded:  # Kubernetes mode before the pipeline and its endpoints were read
+            return error_response(
+                503, "not_ready", "no table yet: waiting for the pipeline and its endpoints", keep_alive
+            )
         return response(200, b"application/json", b'{"status":"ok"}', keep_alive)
     return json_response(200, traffic(router), keep_alive)

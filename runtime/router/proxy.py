@@ -44,6 +44,7 @@ NOT_FORWARDED = frozenset(
 MAX_BODY = 32 * 1024 * 1024
 MAX_HEAD = 64 * 1024  # request line and headers
 MAX_PIPELINED = 16  # requests read ahead on one connection before reading pauses
+CLIENT_IDLE_S = 120.0  # a client connection with no request in flight that sends nothing this long is closed
 WITHOUT_BODY = frozenset((b"GET", b"HEAD", b"DELETE", b"OPTIONS"))
 
 
@@ -99,6 +100,8 @@ class Router:
         # them out (cheaper on the hot path than a timer per request; deadlines are coarse anyway)
         self.waiting: dict[Exchange, float] = {}
         self.variant_header: dict[str, bytes] = {}  # the head line added to the answers of each variant
+        self.clients: set[ClientConnection] = set()
+        self.loaded = False  # a table with variants has arrived (GET /healthz is 503 until then)
         self.sweeper = self.loop.create_task(self._sweep())
         self.set_table(table)
 
@@ -109,9 +112,13 @@ class Router:
             for exchange in [e for e, deadline in self.waiting.items() if deadline <= now]:
                 del self.waiting[exchange]
                 exchange.timed_out()
+            idle = now - CLIENT_IDLE_S
+            for client in [c for c in self.clients if c.exchange is None and c.active_at < idle]:
+                client.close()
 
     def set_table(self, table: Table) -> None:
         self.table = table
+        self.loaded = self.loaded or bool(table.variants)
         self.split = Split.of(table.weights())
         self.by_name = {v.name: v for v in table.variants}
         for v in table.variants:  # kept for variants that left: requests in flight may still answer for them
@@ -413,7 +420,7 @@ class ClientConnection(asyncio.Protocol):
         self.pending: deque[Request] = deque()
         self.reading_paused = False
         self.writing_paused = False
-        self.peer: tuple[str, int] | None = None
+        self.active_at = 0.0  # when the client last sent something (an idle connection is closed)
         # the request being parsed
         self.url = b""
         self.head: list[bytes] = []
@@ -428,8 +435,11 @@ class ClientConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.active_at = self.router.loop.time()
+        self.router.clients.add(self)
 
     def data_received(self, data: bytes) -> None:
+        self.active_at = self.router.loop.time()
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -441,6 +451,7 @@ class ClientConnection(asyncio.Protocol):
                 self._refuse(400, "bad_request", f"the request is not valid HTTP/1.1: {exc}")
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.router.clients.discard(self)
         self.transport = None
         self.pending.clear()
         exchange, self.exchange = self.exchange, None
@@ -563,12 +574,8 @@ class ClientConnection(asyncio.Protocol):
 
     def _next(self, request: Request) -> None:
         if not request.keep_alive:
-            self.pending.clear()
-            if self.transport is not None:
-                self.transport.close()
-                self.transport = None
-            return
-        if self.pending:
+            self.close()
+        elif self.pending:
             self._dispatch(self.pending.popleft())
         elif self.reading_paused and self.transport is not None:
             self.reading_paused = False
@@ -585,14 +592,19 @@ class ClientConnection(asyncio.Protocol):
             self.transport.abort()
             self.transport = None
 
+    def close(self) -> None:
+        self.pending.clear()
+        if self.transport is not None:
+            self.transport.close()
+            self.transport = None
+
     def _refuse(self, status: int, code: str, message: str) -> None:
         """Answer a request that cannot be served and close (abort when answers are still due)."""
         if self.exchange is not None or self.pending:
             self.abort()
-        elif self.transport is not None:
-            self.transport.write(error_response(status, code, message, keep_alive=False))
-            self.transport.close()
-            self.transport = None
+        else:
+            self._write(error_response(status, code, message, keep_alive=False))
+            self.close()
 
 
 ADMIN_PATHS = frozenset((b"/metrics", b"/healthz", b"/traffic"))

@@ -41,7 +41,8 @@ StartRouter = Callable[..., RouterProcess]
 def start_router(tmp_path: Path) -> Iterator[StartRouter]:
     started: list[RouterProcess] = []
 
-    def start(*flags: str) -> RouterProcess:
+    def start(*flags: str, healthy: bool = True) -> RouterProcess:
+        """A router with these flags, once its /healthz says 200 (``healthy`` False: 503)."""
         port = free_port()
         cmd = [
             sys.executable,
@@ -57,9 +58,12 @@ def start_router(tmp_path: Path) -> Iterator[StartRouter]:
         proc = processes.start("router", cmd, tmp_path / f"router-{port}.log")
         router = RouterProcess(proc, port)
         started.append(router)
-        wait_for(
-            "the router's /healthz", lambda: http_status(router.url + "/healthz")[0] == 200 or not proc.alive(), 30
-        )
+        expected = 200 if healthy else 503
+
+        def answering() -> bool:
+            return http_status(router.url + "/healthz")[0] == expected or not proc.alive()
+
+        wait_for(f"the router's /healthz to answer {expected}", answering, 30)
         assert proc.alive(), proc.log_tail()
         return router
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -287,3 +288,22 @@ async def test_http_11_details_chunked_bodies_expect_head_unframed_answers_and_h
     assert (await exchange(router.port, huge)).startswith(b"HTTP/1.1 431 ")
     samples = router.metrics()
     assert sum(v for k, v in samples.items() if k.startswith("evolved_router_errors_total")) == 0
+
+
+def test_in_kubernetes_mode_without_an_api_the_router_waits_unhealthy_and_answers_503(
+    start_router: StartRouter, tmp_path: Path
+) -> None:
+    kubeconfig = tmp_path / "kubeconfig"  # an apiserver that is not there
+    server = f"https://127.0.0.1:{free_port()}"
+    kubeconfig.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": server, "insecure-skip-tls-verify": True}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "users": [{"name": "u", "user": {"token": "unused"}}],
+    }))  # fmt: skip
+    router = start_router("--pipeline", "qa", "--namespace", "ns", "--kubeconfig", str(kubeconfig), healthy=False)
+    status, body, _ = post(router.url + "/v1/chat/completions")
+    assert status == 503
+    assert json.loads(body)["error"]["code"] == "no_variant"
+    traffic = router.traffic()
+    assert (traffic["source"], traffic["variants"], traffic["updated_at"]) == ("kubernetes", [], None)
