@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import router_setups as setups
-from bench.router import cpu_of, machine, percentile, run_wrk
+from bench.router import cpu_of, machine, percentile, py_spy_binary, run_wrk, top_frames
 from bench.runtime_tier1 import rotated
 from e2e import processes
 from e2e.paths import cache_dir
@@ -163,6 +163,31 @@ def one_at_a_time(chosen: dict[str, setups.Setup], auth: dict[str, bool], pairs:
     return samples
 
 
+def profile(setup: setups.Setup, lua: Path, seconds: int, connections: int) -> str:
+    """py-spy records ``setup`` while wrk loads it: the frames with the largest total share."""
+    spy = py_spy_binary()
+    if spy is None:
+        return "no py-spy: pip install py-spy into ~/.cache/evolved-pipelines/py-spy-venv"
+    raw = Path(tempfile.mkdtemp(prefix="bench-llm-spy-")) / "stacks.txt"
+    pid = setup.procs[0].process.pid
+    import subprocess
+
+    spy_proc = subprocess.Popen(
+        [str(spy), "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "250", "--format", "raw",
+         "--nonblocking", "--output", str(raw)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        run_wrk(setup.url, lua, seconds, connections)
+    finally:
+        spy_proc.wait(seconds + 30)
+    samples, own, total = top_frames(raw, 40)
+    lines = [f"py-spy, {samples} samples of {setup.name} under wrk; total share of its frames:"]
+    lines += [f"  {share:5.1f}%  {frame}" for frame, share in total if "evolved_runtime" in frame or "aiohttp" in frame]
+    lines += ["own share (top 12):"] + [f"  {share:5.1f}%  {frame}" for frame, share in own[:12]]
+    return "\n".join(lines)
+
+
 def table(rounds: list[dict[str, dict[str, Any]]], samples: dict[str, list[float]]) -> str:
     lines = [
         "| setup | req/s (rounds) | p50 ms | p99 ms | CPU ms per request | req/s per core | added p50 ms | added p99 ms |",
@@ -193,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--pairs", type=int, default=500)
     parser.add_argument("--litellm", type=Path, default=LITELLM, help="the litellm CLI (a venv outside the repo)")
+    parser.add_argument("--profile", type=int, default=0, metavar="SECONDS", help="py-spy the runtime with all on")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: make system-deps")
@@ -222,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         samples = one_at_a_time(chosen, auth, args.pairs)
         print(f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {machine()}, load {os.getloadavg()[0]:.1f}")
         print(table(rounds, samples))
+        if args.profile:
+            print(profile(chosen["runtime, all on"], lua[True], args.profile, args.connections))
     finally:
         for setup in reversed(started):
             setup.stop()

@@ -47,6 +47,17 @@ class Ticket:
     model: str = ""
     llm_usage: dict[str, int] = field(default_factory=dict)
     cost_usd: float = 0.0
+    error: str | None = None
+    error_class: str | None = None
+
+    def failed(self, exc: ServiceError) -> ServiceError:
+        """Note the error (its code, and whether trying again may help) for the request's event."""
+        self.error = exc.code
+        retriable = getattr(exc, "retriable", None)
+        if retriable is None:
+            retriable = exc.status == 429 or (exc.status >= 500 and exc.retry_after is not None)
+        self.error_class = "retriable" if retriable else "permanent"
+        return exc
 
 
 CURRENT: ContextVar[Ticket | None] = ContextVar("evolved_ticket", default=None)
@@ -165,6 +176,8 @@ class Admission:
                 "tokens": tokens, "cost_usd": round(ticket.cost_usd, 9), "cache": ticket.cache_level,
                 "caller": ticket.caller, "stages": ticket.stages,
             }  # fmt: skip
+            if ticket.error is not None:
+                event["error"], event["error_class"] = ticket.error, ticket.error_class
             if prompt is not None and self.log_prompts:
                 event["prompt"] = prompt
             logs.request_event(event)

@@ -213,6 +213,7 @@ async def handle(state: RuntimeState, payload: bytes, heads: Heads | None = NO_H
     CURRENT.set(ticket)
     refusal = gate.auth(ticket, heads.authorization)
     if refusal is not None:
+        ticket.failed(refusal)
         await gate.settle(ticket, refusal.status, "none", None, None)
         return _error(refusal, rid)
     try:
@@ -236,6 +237,7 @@ async def handle(state: RuntimeState, payload: bytes, heads: Heads | None = NO_H
     if refusal is None:
         gate.budget(ticket)
     if refusal is not None:
+        ticket.failed(refusal)
         await gate.settle(ticket, refusal.status, "none", None, None)
         return _error(refusal, rid)
     model = model_asked or state.config.model_name
@@ -260,8 +262,8 @@ async def handle(state: RuntimeState, payload: bytes, heads: Heads | None = NO_H
             result = await state.pipeline.run(turns, stream=stream, request_id=rid, params=params)
         except ServiceError as exc:
             result = PipelineResult(evolved=EvolvedInfo())
+            ticket.failed(exc)
             await finish(exc.status)
-            log.info("request failed", extra={"fields": {"status": exc.status, "code": exc.code}})
             return _error(exc, rid)
         except BaseException:
             result = PipelineResult(evolved=EvolvedInfo())
@@ -281,6 +283,7 @@ async def handle(state: RuntimeState, payload: bytes, heads: Heads | None = NO_H
             except StopAsyncIteration:
                 result.deltas = None
             except ServiceError as exc:
+                ticket.failed(exc)
                 await finish(exc.status)
                 return _error(exc, rid)
         headers = {"X-Request-ID": rid, "X-Evolved-Tier": tier, "X-Evolved-Program-Hash": state.program_hash,

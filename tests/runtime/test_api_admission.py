@@ -234,13 +234,15 @@ def test_every_provider_down_solvers_still_answer_and_health_says_unhealthy(
            "retry": {"max_retries": 0}, "breaker": {"failures": 2}}  # fmt: skip
     runtime = start_runtime(config(upstream, llm=llm), env=ENV)
     client = OpenAI(base_url=runtime.base_url, api_key=KEY, max_retries=0)
-    for _ in range(3):
+    for i in range(3):
         with pytest.raises(openai.APIStatusError) as caught:
-            client.chat.completions.create(model="t", messages=HAIKU)  # type: ignore[arg-type]
+            client.chat.completions.create(model="t", messages=HAIKU, extra_headers={"X-Request-ID": f"down-{i}"})  # type: ignore[arg-type]
         assert caught.value.status_code == 503
         assert caught.value.body["code"] == "llm_unavailable"  # type: ignore[index]
         assert int(caught.value.response.headers["retry-after"]) >= 1
     assert upstream.requests == 2  # the third was kept away by the open circuit
+    event = event_for(runtime, "down-0")
+    assert (event["status"], event["error"], event["error_class"]) == (503, "llm_unavailable", "retriable")
     assert client.chat.completions.create(model="t", messages=SYLLOGISM).choices[0].message.content.startswith("VALID")  # type: ignore[arg-type,union-attr]
     status, body = runtime.get("/health")
     health = json.loads(body)
@@ -289,3 +291,21 @@ def test_one_request_event_a_line_without_the_prompt(start_runtime: Any, upstrea
             "cache", "status"} <= set(event)  # fmt: skip
     assert (event["pipeline"], event["variant"], event["tier"], event["status"]) == ("test", "v1", "0", 200)
     assert "haiku" not in runtime.process.log_path.read_text()
+
+
+def test_deltas_reach_the_client_while_the_upstream_is_still_sending(
+    start_runtime: Any, upstream: FakeUpstream
+) -> None:
+    upstream.behaviour.reply = " ".join(f"w{i}" for i in range(30))
+    upstream.script.append(Step(chunk_delay_s=0.1))
+    runtime = start_runtime(config(upstream), env=ENV)
+    client = OpenAI(base_url=runtime.base_url, api_key=KEY, max_retries=0)
+    stream = client.chat.completions.create(model="t", messages=HAIKU, stream=True)  # type: ignore[arg-type]
+    seen_while_sending = False
+    text = []
+    for chunk in stream:
+        if chunk.choices and chunk.choices[0].delta.content:
+            text.append(chunk.choices[0].delta.content)
+            seen_while_sending |= upstream.in_flight == 1
+    assert seen_while_sending, "no delta arrived before the upstream had sent its whole answer"
+    assert "".join(text).split() == [f"w{i}" for i in range(30)]

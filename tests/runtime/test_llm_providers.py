@@ -188,3 +188,16 @@ async def test_a_pooled_connection_closed_by_the_upstream_is_not_a_failure() -> 
     finally:
         await llm.close()
         fake.stop()
+
+
+async def test_an_upstream_that_never_answers_times_out_and_fails_over(
+    upstream: FakeUpstream, second: FakeUpstream
+) -> None:
+    upstream.script.append(Step(hang_after=0))
+    listed = [{"name": "a", "base_url": upstream.base_url, "model": "m", "timeout_s": 0.3},
+              {"name": "b", "base_url": second.base_url, "model": "m", "priority": 1}]  # fmt: skip
+    llm = ProviderSet(LLMConfig.model_validate({"providers": listed, "retry": {"max_retries": 0}}))
+    try:
+        assert (await llm.chat(ASK)).provider == "b"
+    finally:
+        await llm.close()
