@@ -64,10 +64,13 @@ def _worker_config(kubectl: Kubectl, namespace: str, pipeline: str, variant: str
     return path
 
 
-def start_worker(plane: DataPlane, kubectl: Kubectl, namespace: str, pipeline: str, variant: str, workdir: Path) -> str:
-    """One worker of ``variant``, configured from its ConfigMap; returns its base URL once ready."""
+def start_worker(
+    plane: DataPlane, kubectl: Kubectl, namespace: str, pipeline: str, variant: str, workdir: Path, port: int = 0
+) -> str:
+    """One worker of ``variant``, configured from its ConfigMap (on ``port``, else a free one);
+    returns its base URL once ready."""
     config = _worker_config(kubectl, namespace, pipeline, variant, workdir / variant)
-    port = free_port()
+    port = port or free_port()
     program_hash = kubectl.get("deployment", f"{pipeline}-{variant}", "-n", namespace)["spec"]["template"]["metadata"][
         "annotations"
     ]["pipelines.evolved.io/program-hash"]
@@ -107,8 +110,8 @@ def router_flags(pipeline: dict[str, Any], workers: dict[str, str]) -> list[str]
     return flags
 
 
-def start_router(plane: DataPlane, pipeline: dict[str, Any], workdir: Path) -> str:
-    port = free_port()
+def start_router(plane: DataPlane, pipeline: dict[str, Any], workdir: Path, port: int = 0) -> str:
+    port = port or free_port()
     cmd = [sys.executable, "-m", "evolved_runtime.cli", "router", "--host", "127.0.0.1", "--port", str(port)]
     proc = processes.start("router", cmd + router_flags(pipeline, plane.workers), workdir / "router.log")
     plane.running.append(proc)
@@ -121,15 +124,18 @@ def start_router(plane: DataPlane, pipeline: dict[str, Any], workdir: Path) -> s
 
 
 @contextmanager
-def running(kubectl: Kubectl, namespace: str, name: str, workdir: Path, router: bool = True) -> Iterator[DataPlane]:
-    """Every variant's worker and (``router``) the router of pipeline ``name``; stopped on exit."""
+def running(
+    kubectl: Kubectl, namespace: str, name: str, workdir: Path, router: bool = True, router_port: int = 0
+) -> Iterator[DataPlane]:
+    """Every variant's worker and (``router``) the router of pipeline ``name`` (on ``router_port``,
+    else a free one); stopped on exit."""
     plane = DataPlane()
     try:
         pipeline = kubectl.get("evp", name, "-n", namespace)
         for variant in pipeline["spec"]["variants"]:
             start_worker(plane, kubectl, namespace, name, variant["name"], workdir)
         if router:
-            start_router(plane, pipeline, workdir)
+            start_router(plane, pipeline, workdir, router_port)
         yield plane
     finally:
         plane.stop()
