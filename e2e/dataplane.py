@@ -49,7 +49,8 @@ class DataPlane:
             proc.stop()
 
 
-def _worker_config(kubectl: Kubectl, namespace: str, pipeline: str, variant: str, workdir: Path) -> Path:
+def worker_config(kubectl: Kubectl, namespace: str, pipeline: str, variant: str, workdir: Path) -> Path:
+    """The variant's ``pipeline.json`` and programs from its ConfigMap, written as a pod mounts them."""
     configmap = kubectl.get("configmap", f"{pipeline}-{variant}", "-n", namespace)
     programs = workdir / "programs"
     programs.mkdir(parents=True, exist_ok=True)
@@ -69,7 +70,7 @@ def start_worker(
 ) -> str:
     """One worker of ``variant``, configured from its ConfigMap (on ``port``, else a free one);
     returns its base URL once ready."""
-    config = _worker_config(kubectl, namespace, pipeline, variant, workdir / variant)
+    config = worker_config(kubectl, namespace, pipeline, variant, workdir / variant)
     port = port or free_port()
     program_hash = kubectl.get("deployment", f"{pipeline}-{variant}", "-n", namespace)["spec"]["template"]["metadata"][
         "annotations"

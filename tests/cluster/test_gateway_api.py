@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 
 from e2e import evp, gateway_api, netns, processes, toolchain, traefik
-from e2e.dataplane import _worker_config as worker_config  # the worker's config as its pod mounts it
+from e2e.dataplane import worker_config  # the worker's config as its pod mounts it
 from e2e.kube import Kubectl, wait_for
 from evolved_runtime.programs.loader import DEFAULTS_DIR
 
