@@ -364,6 +364,7 @@ async def test_the_judge_on_prometheus_measurements_fails_a_candidate_with_20_pe
         source = PrometheusSource(server.url)
         measurement = await source.measure(NAMESPACE, PIPELINE, VARIANTS, window_s)
         elsewhere = await source.measure(NAMESPACE, "other", VARIANTS, window_s)
+        quiet = await quiet_window(source)
     result = judge(settings(maxErrorRate=5, maxErrorRateIncrease=2), "stable", "canary", measurement)
     assert result.verdict == verdict, result.message
     canary = measurement.samples["canary"]
@@ -375,6 +376,22 @@ async def test_the_judge_on_prometheus_measurements_fails_a_candidate_with_20_pe
         "more often than once a window?"
     )
     assert judge(settings(), "stable", "canary", elsewhere).verdict == "Inconclusive"
+    # a window without traffic: increase() is 0 and histogram_quantile NaN, never a pass
+    assert (quiet.samples["canary"].requests, quiet.samples["canary"].p95_ms) == (0, None)
+    silent = judge(settings(maxP95LatencyMs=500), "stable", "canary", quiet)
+    assert (silent.verdict, silent.message) == ("Inconclusive", "candidate variant canary served 0 request(s), "
+                                                "fewer than the 50 needed")  # fmt: skip
+
+
+async def quiet_window(source: PrometheusSource) -> Measurement:
+    """A measurement over the last 3 s once no request came in them (waits for one, polling)."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = await source.measure(NAMESPACE, PIPELINE, VARIANTS, 3)
+        if found.error is None and all(s.requests == 0 for s in found.samples.values()):
+            return found
+        assert time.monotonic() < deadline, f"no quiet window in 30 s: {found}"
+        await asyncio.sleep(0.5)
 
 
 async def test_an_unreachable_prometheus_is_inconclusive_never_a_pass() -> None:
