@@ -29,7 +29,6 @@ from evolved_operator.api_strategy import Analysis
 PASSED: Verdict = "Passed"
 FAILED: Verdict = "Failed"
 INCONCLUSIVE: Verdict = "Inconclusive"
-SOLVER_TIERS = ("1", "2")
 
 
 @dataclass(frozen=True)
@@ -73,22 +72,24 @@ def _ratio(part: float | None, whole: float | None) -> float | None:
     return part / whole
 
 
-def _at_most(name: str, label: str, value: float | None, limit: float, show: Callable[[float], str],
-             missing: str) -> Check:  # fmt: skip
+def _bounded(name: str, label: str, value: float | None, limit: float, show: Callable[[float], str], missing: str,
+             *, upper: bool) -> Check:  # fmt: skip
+    """``value`` against ``limit`` (an upper bound, or a lower one); no value is Inconclusive."""
     if value is None or math.isnan(value):
         return Check(name, None, limit, INCONCLUSIVE, f"{label}: {missing}")
-    if value > limit:
-        return Check(name, value, limit, FAILED, f"{label} {show(value)} > {show(limit)}")
-    return Check(name, value, limit, PASSED, f"{label} {show(value)} <= {show(limit)}")
+    failed = value > limit if upper else value < limit
+    sign = {(True, True): ">", (True, False): "<=", (False, True): "<", (False, False): ">="}[upper, failed]
+    return Check(name, value, limit, FAILED if failed else PASSED, f"{label} {show(value)} {sign} {show(limit)}")
+
+
+def _at_most(name: str, label: str, value: float | None, limit: float, show: Callable[[float], str],
+             missing: str) -> Check:  # fmt: skip
+    return _bounded(name, label, value, limit, show, missing, upper=True)
 
 
 def _at_least(name: str, label: str, value: float | None, limit: float, show: Callable[[float], str],
               missing: str) -> Check:  # fmt: skip
-    if value is None or math.isnan(value):
-        return Check(name, None, limit, INCONCLUSIVE, f"{label}: {missing}")
-    if value < limit:
-        return Check(name, value, limit, FAILED, f"{label} {show(value)} < {show(limit)}")
-    return Check(name, value, limit, PASSED, f"{label} {show(value)} >= {show(limit)}")
+    return _bounded(name, label, value, limit, show, missing, upper=False)
 
 
 def percent(value: float) -> str:
