@@ -181,9 +181,10 @@ def profile(setup: setups.Setup, lua: Path, seconds: int, connections: int) -> s
         run_wrk(setup.url, lua, seconds, connections)
     finally:
         spy_proc.wait(seconds + 30)
-    samples, own, total = top_frames(raw, 40)
+    samples, own, total = top_frames(raw, 400)
     lines = [f"py-spy, {samples} samples of {setup.name} under wrk; total share of its frames:"]
-    lines += [f"  {share:5.1f}%  {frame}" for frame, share in total if "evolved_runtime" in frame or "aiohttp" in frame]
+    ours = ("runtime/admission", "runtime/api", "runtime/llm", "runtime/logs", "runtime/metrics", "runtime/pipeline")
+    lines += [f"  {share:5.1f}%  {frame}" for frame, share in total if any(part in frame for part in ours)]
     lines += ["own share (top 12):"] + [f"  {share:5.1f}%  {frame}" for frame, share in own[:12]]
     return "\n".join(lines)
 

@@ -31,9 +31,17 @@ FORMATS = {"hour": "%Y%m%d%H", "day": "%Y%m%d", "month": "%Y%m"}
 TTL_S = {"hour": 7200, "day": 2 * 86400, "month": 62 * 86400}
 
 
+_last_ids: tuple[int, dict[str, str]] = (-1, {})
+
+
 def window_ids(now: float) -> dict[str, str]:
-    t = time.gmtime(now)
-    return {w: time.strftime(FORMATS[w], t) for w in WINDOWS}
+    """The hour, day and month ``now`` falls in (UTC), computed once per second."""
+    global _last_ids
+    second = int(now)
+    if _last_ids[0] != second:
+        t = time.gmtime(second)
+        _last_ids = (second, {w: time.strftime(FORMATS[w], t) for w in WINDOWS})
+    return _last_ids[1]
 
 
 def estimate_usd(messages: list[dict[str, Any]], params: dict[str, Any], default_output: int,
