@@ -66,7 +66,8 @@ dev: venv system-deps binaries ## the main job: cluster, CRD, operator, quicksta
 image: venv system-deps ## build the runtime image from a locally made Debian base
 	@$(PY) -m e2e.image
 
-bench: venv system-deps ## run the benchmarks; results go to docs/benchmarks.md
+bench: venv system-deps binaries ## run the benchmarks; results go to docs/benchmarks.md
+	@$(MAKE) --no-print-directory system-deps DEB_PKGS=nginx-light  # the router benchmark's nginx (not the tests')
 	@$(PY) -m bench.run
 
 crd: venv ## regenerate the CRD and the API docs from the models
