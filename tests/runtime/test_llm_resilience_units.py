@@ -182,3 +182,20 @@ def test_api_keys_are_matched_by_digest_and_known_by_a_short_id() -> None:
     assert keys.key_id("Bearer k-four") is None
     assert keys.key_id("k-two") is None
     assert keys.key_id(None) is None
+
+
+async def test_a_per_key_budget_stops_one_caller_and_not_another() -> None:
+    from evolved_runtime.admission.budgets import Budgets
+    from evolved_runtime.config import BudgetConfig
+    from evolved_runtime.errors import ServiceError
+
+    budgets = Budgets(BudgetConfig(per_key_daily_usd=1.0), redis=None, clock=lambda: 86400.0 * 100 + 86399.5)
+    reserved = await budgets.reserve("ann", 0.4)
+    await budgets.settle("ann", reserved, 1.2)  # the real cost was higher than the estimate
+    with pytest.raises(ServiceError) as caught:
+        await budgets.reserve("ann", 0.1)
+    assert caught.value.code == "budget_exceeded"
+    assert caught.value.retry_after == "1"  # the clock above is half a second before midnight (UTC)
+    assert await budgets.reserve("bob", 0.4) == 0.4
+    assert budgets.exceeded_now("ann") is not None
+    assert budgets.exceeded_now("bob") is None
