@@ -76,3 +76,8 @@ crd: venv ## regenerate the CRD and the API docs from the models
 
 clean: ## remove the venv and caches in the repository (not the build cache)
 	rm -rf $(VENV) .typecheck .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+
+.PHONY: chart
+chart: venv ## regenerate the chart's CRDs and RBAC rules, and deploy/evolved-operator.yaml
+	@$(PY) -m e2e.toolchain helm >/dev/null
+	@$(PY) -m e2e.chart
