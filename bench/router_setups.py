@@ -104,7 +104,8 @@ def log_path(name: str) -> Path:
 
 def start_upstream(name: str) -> Setup:
     port = free_port()
-    cmd = [sys.executable, "-m", "bench.router_upstream", "--port", str(port), "--name", name]
+    # run as a script (it imports nothing of the repository), so it starts from any working directory
+    cmd = [sys.executable, str(Path(__file__).with_name("router_upstream.py")), "--port", str(port), "--name", name]
     return _ready(Setup(f"upstream {name}", port, [processes.start(f"upstream-{name}", cmd, log_path(name))]))
 
 

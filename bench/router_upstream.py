@@ -6,7 +6,7 @@ same small ``chat.completion`` (content-length framed), whose text names the var
 benchmark can tell which variant answered and that a proxy passed the answer on unchanged:
 :func:`answer` is the exact body.
 
-    python -m bench.router_upstream --port 8001 --name a
+    python bench/router_upstream.py --port 8001 --name a
 """
 
 from __future__ import annotations
