@@ -160,6 +160,17 @@ def operator_requests(log: Path) -> dict[str, int]:
     return found
 
 
+def ensure_nodes(pods: int) -> None:
+    """Enough simulated nodes for ``pods`` more pods (KWOK's nodes hold 110 each, like kubelet's)."""
+    nodes = max(cluster.NODES, pods // 1000 * NODES_PER_1000_PODS + cluster.NODES)
+    subprocess.run(
+        [str(toolchain.binary("kwokctl")), "--name", cluster.CLUSTER_NAME, "scale", "node", "--replicas", str(nodes)],
+        env=cluster._kwok_env(),
+        check=True,
+        capture_output=True,
+    )
+
+
 def run_size(kubectl: Kubectl, kubeconfig: str, n: int) -> dict[str, Any]:
     print(f"\n== {n} pipeline(s) of two variants", flush=True)
     ns_direct = f"bench-direct-{uuid.uuid4().hex[:6]}"
@@ -240,21 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     kubeconfig = str(cluster.up())
     kubectl = Kubectl(kubeconfig)
     operator_proc.install_crd(kubectl)
-    nodes = max(cluster.NODES, (2 * max(args.sizes)) // 1000 * NODES_PER_1000_PODS + cluster.NODES)
-    subprocess.run(
-        [
-            str(toolchain.binary("kwokctl")),
-            "--name",
-            cluster.CLUSTER_NAME,
-            "scale",
-            "node",
-            "--replicas",
-            str(nodes),
-        ],
-        env=cluster._kwok_env(),
-        check=True,
-        capture_output=True,
-    )
+    ensure_nodes(2 * max(args.sizes))
     results = [run_size(kubectl, kubeconfig, n) for n in args.sizes]
     Path(args.output).write_text(json.dumps(results, indent=2))
     print(f"\nresults written to {args.output}")

@@ -2,7 +2,8 @@
 
 The check imports and smoke-tests user code, so it runs in its own process (the runtime's
 checker isolates each program again, with time and memory limits). Results are cached per
-content hash: a program set is checked once per operator process, not once per reconcile.
+content hash: a program set is checked once per operator process, not once per reconcile (a
+verdict reached by a time limit excepted: see :func:`timed_out`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ def sources_hash(sources: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
+TIME_LIMIT_MARKS = ("hangs", "did not finish within")
+
+
+def timed_out(result: str | None) -> bool:
+    """A verdict reached by a time limit (a hang, or a check that ran out of time): on a machine
+    starved of CPU a sound program can earn it, so it is not cached and the next visit (a stalled
+    pipeline is retried every few seconds) checks again; any other verdict depends only on the code."""
+    return result is not None and any(mark in result for mark in TIME_LIMIT_MARKS)
+
+
 @dataclass
 class ProgramChecker:
     """Checks program sets (component -> source); returns the checker's message, or None if fine."""
@@ -36,9 +47,12 @@ class ProgramChecker:
         if not sources:
             return None
         key = sources_hash(sources)
-        if key not in self.results:
-            self.results[key] = await self._run(sources)
-        return self.results[key]
+        if key in self.results:
+            return self.results[key]
+        result = await self._run(sources)
+        if not timed_out(result):
+            self.results[key] = result
+        return result
 
     async def _run(self, sources: dict[str, str]) -> str | None:
         self.runs += 1

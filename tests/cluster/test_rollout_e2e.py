@@ -19,30 +19,14 @@ import pytest
 
 from e2e import operator_proc, processes
 from e2e import prometheus as prom
+from e2e.candidates import FAILING, GOOD, WRONG, analysis, candidate_pipeline, unpause
 from e2e.dataplane import free_port
-from e2e.evp import apply, pipeline
+from e2e.evp import apply
 from e2e.kube import Kubectl, wait_for
 from e2e.rollout_plane import Load, following, prompts, wait_phase
 
 pytestmark = pytest.mark.cluster
 
-GOOD = "from evolved_runtime.programs.defaults.router import route  # generation 2: same answers\n"
-FAILING = """import zlib
-from evolved_runtime.programs.defaults.router import route as _route
-
-
-def route(prompt, context):
-    live = prompt.startswith("Solve 3x + ") and prompt != "Solve 3x + 5 = 20"  # passes its smoke test
-    if live and zlib.crc32(prompt.encode()) % 5 == 0:
-        raise RuntimeError("generation 13 fails on this prompt")
-    return _route(prompt, context)
-"""
-WRONG = """from evolved_runtime.programs.defaults.translation import translate as _translate
-
-
-def translate(prompt, level, hints, llm):
-    return _translate(prompt + " and x > 100" if prompt.startswith("Solve") else prompt, level, hints, llm)
-"""
 ROLLOUT_TIMEOUT_S = 150
 
 
@@ -62,26 +46,6 @@ def rollout_operator(
         proc = operator_proc.start_operator(kubeconfig, tmp_path_factory.mktemp("operator") / "operator.log")
     yield proc
     proc.stop()
-
-
-def candidate_pipeline(
-    name: str, namespace: str, programs: dict[str, Any], steps: list[dict[str, Any]], **traffic: Any
-) -> dict[str, Any]:
-    obj = pipeline(name, namespace)
-    obj["spec"]["variants"][1]["programs"] = {c: {"inline": source} for c, source in programs.items()}
-    obj["spec"]["strategy"] = {"type": "Canary", "steps": steps, "paused": True}
-    if traffic:
-        obj["spec"]["traffic"] = traffic
-    return obj
-
-
-def unpause(kubectl: Kubectl, obj: dict[str, Any]) -> None:
-    obj["spec"]["strategy"]["paused"] = False
-    apply(kubectl, obj)
-
-
-def analysis(**settings: Any) -> dict[str, Any]:
-    return {"analysis": {"intervalSeconds": 5, "minRequests": 10, **settings}}
 
 
 def run_rollout(

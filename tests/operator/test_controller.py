@@ -14,7 +14,7 @@ import pytest
 
 from evolved_operator.analysis.wiring import Plain
 from evolved_operator.controller import Controller
-from evolved_operator.program_check import ProgramChecker
+from evolved_operator.program_check import ProgramChecker, sources_hash
 from tests.operator.specs import two_variants
 
 
@@ -251,3 +251,25 @@ def test_a_failed_analysis_rolls_back_at_once_and_stalls_with_the_measured_value
     stalled = next(c for c in status["conditions"] if c["type"] == "Stalled")
     assert "error rate 20.0% > 5.0%" in stalled["message"]
     assert status["rollout"]["analysis"][-1]["verdict"] == "Failed"
+
+
+@pytest.mark.parametrize(
+    ("verdict", "cached"),
+    [
+        (None, True),
+        ("router: route() raised ValueError: boom", True),
+        ("FAIL translation: hangs at import: did not finish importing within 20s", False),
+        ("FAIL router: hangs: route did not return within 5s", False),
+        ("the program check did not finish within 60s", False),
+    ],
+)
+def test_a_verdict_reached_by_a_time_limit_is_checked_again_next_time(verdict: str | None, cached: bool) -> None:
+    """On a machine starved of CPU a sound program can time out: that verdict is not kept."""
+    checker = ProgramChecker()
+
+    async def fixed(sources: dict[str, str]) -> str | None:
+        return verdict
+
+    checker._run = fixed  # type: ignore[method-assign]
+    assert run(checker.check({"router": "x"})) == verdict
+    assert (sources_hash({"router": "x"}) in checker.results) is cached
