@@ -26,7 +26,6 @@ from evolved_operator.analysis import Measurement
 from evolved_operator.analysis.judge import judge
 from evolved_operator.analysis.prometheus_source import PrometheusSource
 from evolved_operator.analysis.router_source import DEFAULT_TEMPLATE, ENV_URL, RouterSource
-from evolved_operator.analysis.sources import Sources
 from evolved_operator.api_strategy import Analysis
 from tests.runtime.conftest import Runtime, free_port
 from tests.runtime.router.backend import Backend
@@ -273,16 +272,6 @@ async def test_the_router_metrics_url_comes_from_the_template_or_the_environment
     local = RouterSource()
     assert await local.targets("prod", "qa") == [exposition.url]
     assert (await local.measure("prod", "qa", VARIANTS, 30)).error == "first scrape: no window yet"
-
-
-def test_the_provider_picks_the_source_and_the_router_source_is_kept() -> None:
-    sources = Sources()
-    router = sources.of(settings())
-    assert isinstance(router, RouterSource)
-    assert sources.of(settings(provider="router")) is router  # its memory of the last scrapes stays
-    prom = sources.of(settings(provider="prometheus", prometheusURL="http://prometheus.monitoring:9090/"))
-    assert isinstance(prom, PrometheusSource)
-    assert prom.base_url == "http://prometheus.monitoring:9090"
 
 
 # -- Prometheus ---------------------------------------------------------------------------------
