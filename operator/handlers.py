@@ -109,7 +109,7 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
         for obj in owned:
             _controller.cache.upsert(obj)
     _controller.unserved_kinds = frozenset(unserved)
-    _controller.analyze = make_analyzer()
+    _controller.analyze = make_analyzer(kube.service_endpoints)
     if METRICS_PORT:
         metrics.serve(METRICS_PORT, _controller.snapshot)
     log.info("primed the cache with %d owned objects", _controller.cache.count())

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 import httpx2
 from lightkube import ApiError, AsyncClient, codecs
 from lightkube.generic_resource import create_namespaced_resource
+from lightkube.resources.discovery_v1 import EndpointSlice
 from lightkube.types import PatchType
 
 from evolved_operator.children import CHILD_KINDS
@@ -110,6 +111,21 @@ class LightKube:
                 namespace=namespace,
                 patch_type=PatchType.MERGE,
             )
+
+    async def service_endpoints(self, namespace: str, service: str, port_name: str) -> list[tuple[str, int]]:
+        """Ready (address, port) pairs of a Service's EndpointSlices, for the port named ``port_name``."""
+        self.requests["list"] += 1
+        out: list[tuple[str, int]] = []
+        selector: dict[str, Any] = {"kubernetes.io/service-name": service}
+        async for piece in self._client.list(EndpointSlice, namespace=namespace, labels=selector):
+            port = next((p.port for p in piece.ports or [] if p.name == port_name), None)
+            if port is None:
+                continue
+            for endpoint in piece.endpoints or []:
+                if endpoint.conditions is not None and endpoint.conditions.ready is False:
+                    continue
+                out += [(address, port) for address in endpoint.addresses]
+        return sorted(out)
 
     async def close(self) -> None:
         await self._client.close()

@@ -41,14 +41,27 @@ def current_analysis(strategy: Strategy, state: RolloutState) -> Analysis:
     return step.analysis
 
 
-def make_analyzer() -> Analyzer:
+Endpoints = Callable[[str, str, str], Awaitable[list[tuple[str, int]]]]
+"""(namespace, service, port name) -> ready (address, port) pairs."""
+
+
+def make_analyzer(endpoints: Endpoints | None = None) -> Analyzer:
     """The operator's analyzer: a router source shared by every pipeline (it keeps each one's last
-    scrape), a Prometheus source per URL; measure, then judge (``analysis.judge``)."""
+    scrapes), a Prometheus source per URL; measure, then judge (``analysis.judge``). With
+    ``endpoints``, the router source scrapes every router pod (the entry Service's EndpointSlices)
+    and sums their windows; ``EVOLVED_ROUTER_METRICS_URL`` (a router run as a local process) wins."""
+    import os
+
     from evolved_operator.analysis.judge import judge
     from evolved_operator.analysis.prometheus_source import PrometheusSource
-    from evolved_operator.analysis.router_source import RouterSource
+    from evolved_operator.analysis.router_source import ENV_URL, RouterSource
 
-    router = RouterSource()
+    async def router_pods(namespace: str, pipeline: str) -> list[str]:
+        assert endpoints is not None
+        return [f"http://{host}:{port}/metrics" for host, port in await endpoints(namespace, pipeline, "http")]
+
+    per_pod = endpoints is not None and not os.environ.get(ENV_URL)
+    router = RouterSource(targets=router_pods if per_pod else None)
     prometheus: dict[str, PrometheusSource] = {}
 
     async def analyze(settings: Analysis, namespace: str, pipeline: str, stable: str, candidate: str) -> Judgement:

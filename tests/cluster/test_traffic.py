@@ -3,14 +3,17 @@ follow the CR, the spanning Service, a paused mirror, a provider switch, the HTT
 
 from __future__ import annotations
 
+import asyncio
 import copy
 from typing import Any
 
 import pytest
+from lightkube import AsyncClient, KubeConfig
 
 from e2e import processes
 from e2e.evp import apply, condition, owned, pipeline, wait_ready
 from e2e.kube import Kubectl, wait_for
+from evolved_operator.kube import LightKube
 
 pytestmark = pytest.mark.cluster
 
@@ -181,3 +184,25 @@ def test_the_http_route_is_stored_exactly_as_rendered_and_waits_for_a_gateway(
     )
     assert condition(waiting, "Ready")["status"] == "False"
     assert "HTTPRoute/routed" in condition(waiting, "Ready")["message"]
+
+
+def test_the_analysis_scrapes_every_router_pod_it_finds_behind_the_entry_service(
+    operator: processes.Background, kubeconfig: str, kubectl: Kubectl, namespace: str
+) -> None:
+    """With several router pods a scrape through the Service would reach one at random: the
+    operator lists the entry Service's ready endpoints and scrapes each (operator.kube)."""
+    obj = pipeline("pods", namespace)
+    obj["spec"]["traffic"] = {"router": {"replicas": 2}}
+    apply(kubectl, obj)
+    wait_ready(kubectl, "pods", namespace)
+
+    async def endpoints() -> list[tuple[str, int]]:
+        kube = LightKube(AsyncClient(config=KubeConfig.from_file(kubeconfig)))
+        try:
+            return await kube.service_endpoints(namespace, "pods", "http")
+        finally:
+            await kube.close()
+
+    found = wait_for("two router endpoints", lambda: (e := asyncio.run(endpoints())) and len(e) == 2 and e, timeout=60)
+    pods = kubectl.items("pods", "-n", namespace, "-l", "app.kubernetes.io/component=router")
+    assert sorted(found) == sorted((p["status"]["podIP"], 8080) for p in pods)
