@@ -52,7 +52,7 @@ def rollback_latency(kubectl: Kubectl, namespace: str, work: Path, router_port: 
     steps = [{"setWeight": 50}, analysis(intervalSeconds=interval, maxErrorRate=5)]
     obj = candidate_pipeline("slow-fail", namespace, {"router": FAILING}, steps)
     kubectl.run("apply", "--server-side", "--field-manager", "gitops", "-f", "-", stdin=yaml.safe_dump(obj))
-    wait_for("children", lambda: kubectl.get("deployment", "slow-fail-candidate", "-n", namespace), 60)
+    wait_for("children", lambda: kubectl.get("deployment", "slow-fail-candidate", "-n", namespace), 300)
     with following(kubectl, namespace, "slow-fail", work, router_port) as (plane, _):
         assert plane.router is not None
         load = Load(f"{plane.router}/v1/chat/completions", prompts())
@@ -80,7 +80,7 @@ def errors_in(
     """(requests, client errors) through the router while ``obj`` rolls to one of ``phases``."""
     name = obj["metadata"]["name"]
     kubectl.run("apply", "--server-side", "--field-manager", "gitops", "-f", "-", stdin=yaml.safe_dump(obj))
-    wait_for("children", lambda: kubectl.get("deployment", f"{name}-candidate", "-n", namespace), 60)
+    wait_for("children", lambda: kubectl.get("deployment", f"{name}-candidate", "-n", namespace), 300)
     with following(kubectl, namespace, name, work, router_port) as (plane, follower):
         load = Load(f"{plane.router}/v1/chat/completions", prompts())
         load.start()
