@@ -1,15 +1,24 @@
 """Start and stop the local control plane: real Kubernetes binaries, KWOK for nodes and pods.
 
 ``python -m e2e.cluster up`` builds (or reuses) the pinned binaries, starts etcd,
-kube-apiserver, kube-controller-manager, kube-scheduler and the kwok controller as local
-processes through ``kwokctl --runtime binary``, adds simulated nodes and prints the kubeconfig
-path as its last line. ``python -m e2e.cluster down`` stops every process it started, by PID,
-and removes the state. Everything lives under the cache (``~/.cache/evolved-pipelines``).
+kube-apiserver, kube-controller-manager, kube-scheduler, the kwok controller and metrics-server
+as local processes through ``kwokctl --runtime binary``, adds simulated nodes and prints the
+kubeconfig path as its last line. ``python -m e2e.cluster down`` stops every process it started,
+by PID, and removes the state. Everything lives under the cache (``~/.cache/evolved-pipelines``).
+
+metrics-server serves the resource metrics API (``metrics.k8s.io``) from KWOK's simulated usage
+(a pod's ``kwok.x-k8s.io/usage-cpu`` / ``usage-memory`` annotations, 1m and 1Mi without them),
+so HorizontalPodAutoscalers scale on CPU; the HPA controller syncs every 2 s and scales in after
+10 s of lower recommendations (5 min upstream), so tests see it act in seconds.
+
+``EVOLVED_CLUSTER_NAME`` starts a second, separate cluster (state in
+``~/.cache/evolved-pipelines/cluster-<name>``) beside the default one, ``evolved``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -18,22 +27,57 @@ import time
 from pathlib import Path
 
 from e2e import toolchain
-from e2e.paths import cluster_dir
+from e2e.paths import cache_dir, cluster_dir
 
-CLUSTER_NAME = "evolved"
+DEFAULT_NAME = "evolved"
+CLUSTER_NAME = os.environ.get("EVOLVED_CLUSTER_NAME") or DEFAULT_NAME
 NODES = 3
+METRICS_API = "v1beta1.metrics.k8s.io"
+# The HPA controller's pace: 15 s and 5 min upstream; tests wait on it.
+HPA_SYNC_PERIOD = "2s"
+HPA_DOWNSCALE_STABILIZATION = "10s"
 
 
 def log(message: str) -> None:
     print(f"[cluster {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
+def state_dir() -> Path:
+    """``cluster/`` under the cache for the default cluster, ``cluster-<name>/`` for another."""
+    if CLUSTER_NAME == DEFAULT_NAME:
+        return cluster_dir()
+    path = cache_dir() / f"cluster-{CLUSTER_NAME}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def workdir() -> Path:
-    return cluster_dir() / "kwok"
+    return state_dir() / "kwok"
 
 
 def kubeconfig_path() -> Path:
-    return cluster_dir() / "kubeconfig"
+    return state_dir() / "kubeconfig"
+
+
+def kwokctl_config() -> str:
+    """kwokctl's configuration beyond its flags: where metrics-server's manifests are (a folder
+    kwokctl builds with ``kubectl kustomize``: no download) and the metrics-server flags that must
+    replace kwokctl's own. metrics-server reaches each simulated node at its ``Hostname`` address,
+    ``localhost`` (the kwok controller's port), never at its InternalIP (192.0.2.x: addresses of
+    this machine's network, not of the simulated nodes)."""
+    manifests = toolchain.target_dir("metrics-server-manifests", toolchain.METRICS_SERVER_VERSION)
+    return (
+        "apiVersion: config.kwok.x-k8s.io/v1alpha1\n"
+        "kind: KwokctlConfiguration\n"
+        "options:\n"
+        f"  metricsServerManifests: [{json.dumps(str(manifests))}]\n"
+        "componentsPatches:\n"
+        "- name: metrics-server\n"
+        "  extraArgs:\n"
+        "  - {key: kubelet-preferred-address-types, value: Hostname, override: true}\n"
+        "  - {key: metric-resolution, value: 10s, override: true}\n"
+        "  - {key: kubelet-request-timeout, value: 5s, override: false}\n"
+    )
 
 
 def _kwok_env() -> dict[str, str]:
@@ -120,6 +164,14 @@ def _default_service_account() -> bool:
     return _kubectl("get", "serviceaccount", "default", "-n", "default").returncode == 0
 
 
+def metrics_api_available() -> bool:
+    """The resource metrics API answers through the aggregation layer (metrics-server is up)."""
+    proc = _kubectl(
+        "get", "apiservice", METRICS_API, "-o", "jsonpath={.status.conditions[?(@.type=='Available')].status}"
+    )
+    return proc.returncode == 0 and proc.stdout.strip() == "True"
+
+
 def up() -> Path:
     """Start the cluster (or reuse a healthy one) and return the kubeconfig path."""
     if is_healthy():
@@ -129,9 +181,13 @@ def up() -> Path:
         log("found state of a stopped cluster: cleaning it up first")
         down()
     toolchain.ensure()
-    log("starting etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok")
+    log("starting etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok and metrics-server")
     started = time.monotonic()
+    config = state_dir() / "kwokctl.yaml"
+    config.write_text(kwokctl_config())
     _kwokctl(
+        "--config",
+        str(config),
         "create",
         "cluster",
         "--runtime",
@@ -148,10 +204,18 @@ def up() -> Path:
         str(toolchain.binary("kube-scheduler")),
         "--kwok-controller-binary",
         str(toolchain.binary("kwok")),
+        "--enable",
+        "metrics-server",
+        "--metrics-server-binary",
+        str(toolchain.binary("metrics-server")),
         "--disable-qps-limits",
         # a /16 for Services: the default /24 holds 254, too few for the scale benchmark
         "--extra-args",
         "kube-apiserver=service-cluster-ip-range=10.96.0.0/16",
+        "--extra-args",
+        f"kube-controller-manager=horizontal-pod-autoscaler-sync-period={HPA_SYNC_PERIOD}",
+        "--extra-args",
+        f"kube-controller-manager=horizontal-pod-autoscaler-downscale-stabilization={HPA_DOWNSCALE_STABILIZATION}",
     )
     # Our own readiness wait: kwokctl's --wait also waits on checks that do not apply here.
     _wait("kube-apiserver /readyz", is_healthy, 120)
@@ -159,6 +223,8 @@ def up() -> Path:
     log(f"control plane up in {time.monotonic() - started:.0f}s; adding {NODES} simulated nodes")
     _kwokctl("scale", "node", "--replicas", str(NODES))
     _wait("nodes to be Ready", _nodes_ready, 120)
+    # An aggregated API that never comes up would also block every namespace deletion.
+    _wait(f"the resource metrics API ({METRICS_API}) to be Available", metrics_api_available, 120)
     log(f"cluster ready in {time.monotonic() - started:.0f}s (pids: {running_pids()})")
     return kubeconfig_path()
 
@@ -166,9 +232,9 @@ def up() -> Path:
 def down() -> None:
     """Stop every process of the cluster (and the operator `make dev` started), by PID; remove the state."""
     from e2e import processes
-    from e2e.paths import cache_dir
 
-    if processes.stop_pidfile(cache_dir() / "operator.pid"):
+    # `make dev` runs its operator against the default cluster only.
+    if CLUSTER_NAME == DEFAULT_NAME and processes.stop_pidfile(cache_dir() / "operator.pid"):
         log("stopped the operator started by `make dev`")
     pids = running_pids()
     if workdir().exists():

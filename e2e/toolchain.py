@@ -12,7 +12,9 @@ copy of its own module (its go.mod replaces a module with a local folder, so nei
 ``go install`` nor a wrapper can build it), and the standard Gateway API CRDs are copied out of
 the ``sigs.k8s.io/gateway-api`` module. Prometheus, which the analysis tests scrape routers with,
 is a plain ``go install`` with the ``remove_all_sd`` tag (static targets only: the cloud SDKs of
-its service discovery are not compiled).
+its service discovery are not compiled). metrics-server, which serves the resource metrics API
+(KWOK's simulated CPU and memory) to the HPA controller, is a plain ``go install`` too; its base
+manifests (the APIService and Service kwokctl registers) are copied out of the same module.
 
 Run ``python -m e2e.toolchain`` to build everything (a no-op when cached), or name targets
 (``python -m e2e.toolchain traefik gateway-api``); it prints progress and the binary directory
@@ -42,6 +44,7 @@ VEGETA_VERSION = "v12.13.0"  # open-loop HTTP load at a fixed rate, for the runt
 TRAEFIK_VERSION = "v3.6.12"  # v3.7.x: some of its dependencies are not served by the module proxy here
 GATEWAY_API_VERSION = "v1.4.0"  # the version Traefik v3.6.12 is built with (its go.mod)
 PROMETHEUS_VERSION = "v0.316.0"  # Prometheus 3.16.0: its Go module numbers v3.X.Y as v0.3XX.Y
+METRICS_SERVER_VERSION = "v0.8.1"  # the version KWOK v0.8.0's kwokctl runs by default
 
 _REPLACE_RE = re.compile(r"^\s*(\S+)\s*=>\s*(\.\.?/\S*)\s*$")
 
@@ -183,6 +186,20 @@ def targets() -> list[Target]:
             packages={"prometheus": "github.com/prometheus/prometheus/cmd/prometheus"},
             ldflags=_prometheus_ldflags(PROMETHEUS_VERSION),
             tags=("remove_all_sd",),  # static targets only: no cloud SDKs for service discovery to compile
+        ),
+        Installed(
+            name="metrics-server",
+            version=METRICS_SERVER_VERSION,
+            packages={"metrics-server": "sigs.k8s.io/metrics-server/cmd/metrics-server"},
+            # kwokctl reads `metrics-server --version` (client-go's gitVersion) to choose its flags
+            ldflags=(f"-X k8s.io/client-go/pkg/version.gitVersion={METRICS_SERVER_VERSION}", "-s -w"),
+        ),
+        Files(
+            name="metrics-server-manifests",
+            module="sigs.k8s.io/metrics-server",
+            version=METRICS_SERVER_VERSION,
+            folder="manifests/base",  # a kustomization: kwokctl keeps its APIService and Service
+            pattern="*.yaml",
         ),
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from e2e import toolchain
 
@@ -40,3 +41,28 @@ def test_make_test_builds_prometheus_for_the_analysis_without_service_discovery(
     path = toolchain.binary("prometheus")
     assert toolchain.PROMETHEUS_VERSION in str(path)
     assert path.name == "prometheus"
+
+
+def test_make_test_builds_metrics_server_and_its_manifests_for_the_local_cluster() -> None:
+    targets = {t.name: t for t in toolchain.test_targets()}
+    server, manifests = targets["metrics-server"], targets["metrics-server-manifests"]
+    assert isinstance(server, toolchain.Installed)
+    assert f"-X k8s.io/client-go/pkg/version.gitVersion={toolchain.METRICS_SERVER_VERSION}" in server.ldflags
+    assert isinstance(manifests, toolchain.Files)
+    assert (manifests.module, manifests.folder) == ("sigs.k8s.io/metrics-server", "manifests/base")
+    path = toolchain.binary("metrics-server")
+    assert toolchain.METRICS_SERVER_VERSION in str(path)
+    assert path.name == "metrics-server"
+
+
+def test_the_local_cluster_scrapes_kwok_at_localhost_with_the_module_manifests() -> None:
+    from e2e import cluster
+
+    config = yaml.safe_load(cluster.kwokctl_config())
+    assert config["kind"] == "KwokctlConfiguration"
+    (manifests,) = config["options"]["metricsServerManifests"]
+    assert manifests.endswith(f"metrics-server-manifests-{toolchain.METRICS_SERVER_VERSION}")
+    (patch,) = config["componentsPatches"]
+    args = {a["key"]: (a["value"], a["override"]) for a in patch["extraArgs"]}
+    assert args["kubelet-preferred-address-types"] == ("Hostname", True)  # never the nodes' 192.0.2.x
+    assert args["metric-resolution"] == ("10s", True)
