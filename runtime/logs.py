@@ -20,8 +20,16 @@ request_id: ContextVar[str] = ContextVar("request_id", default="-")
 _static: dict[str, str] = {}
 
 
+_second: tuple[int, str] = (-1, "")
+
+
 def _now(created: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(created * 1000) % 1000:03d}Z"
+    """RFC 3339 UTC with milliseconds; the part up to the second is formatted once per second."""
+    global _second
+    whole = int(created)
+    if _second[0] != whole:
+        _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{_second[1]}.{int(created * 1000) % 1000:03d}Z"
 
 
 class JsonFormatter(logging.Formatter):
