@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from e2e import chart, toolchain
 from evolved_operator.children import CHILD_KINDS, ROUTER_RULES
@@ -180,3 +181,11 @@ def test_values_outside_the_schema_are_refused(setting: str, complaint: str) -> 
 def test_the_chart_has_what_helm_needs() -> None:
     for name in ("Chart.yaml", "values.yaml", "values.schema.json", "templates/NOTES.txt"):
         assert Path(chart.CHART / name).is_file(), name
+
+
+def test_the_argocd_cm_snippet_in_the_docs_is_the_charts_health_check() -> None:
+    text = (chart.ROOT / "docs" / "install.md").read_text()
+    key = "resource.customizations.health.pipelines.evolved.io_EvolvedPipeline"
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml\n")[1:]]
+    (snippet,) = [yaml.safe_load(b) for b in blocks if key in b]
+    assert snippet["data"][key] == (chart.CHART / "files" / "argocd-health.lua").read_text()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -127,3 +128,29 @@ def test_watch_namespaces_confine_the_service_account_to_them(
             assert not helm.can(kubectl, release, "list", "evolvedpipelines.pipelines.evolved.io", "-A")
     finally:
         kubectl.run("delete", "namespace", other, "--wait=false", check=False)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the operator primes its cache with cluster-wide lists at start (handlers.startup -> "
+    "LightKube.list_owned(namespace='*')), which Roles in the watched namespaces do not allow",
+)
+def test_the_operator_starts_with_the_roles_of_watch_namespaces_alone(
+    kubeconfig: str, kubectl: Kubectl, tmp_path: Path
+) -> None:
+    watched = helm.restricted_namespace(kubectl)
+    try:
+        with helm.installed(kubeconfig, watched, f"watchNamespaces={{{watched}}}") as release:
+            config = helm.token_kubeconfig(kubectl, release, tmp_path / "kubeconfig")
+            with helm.operator_as(config, tmp_path / "operator.log", "--namespace", watched) as proc:
+                outcome = wait_for(
+                    "the operator to start or be refused",
+                    lambda: (
+                        ("started" if "primed the cache" in (tail := proc.log_tail(400)) else None)
+                        or ("refused" if release.user in tail else None)
+                    ),
+                    timeout=90,
+                )
+                assert outcome == "started", proc.log_tail(5)
+    finally:
+        kubectl.run("delete", "namespace", watched, "--wait=false", check=False)
