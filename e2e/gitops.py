@@ -30,27 +30,25 @@ def _source_hash() -> str:
     return digest.hexdigest()[:12]
 
 
-def checker() -> Path:
-    """The built checker, compiled now if this version of its sources was never built."""
-    out = bin_dir() / f"gitops-health-{_source_hash()}"
-    binary = out / "gitops-health"
+def built_once(out: Path, name: str, cmd: list[str], env: dict[str, str], cwd: Path | None = None) -> Path:
+    """``out/name``, built by ``cmd`` (a go build or install writing it) unless a complete build
+    of it is there already."""
+    binary = out / name
     if (out / ".complete").exists() and binary.is_file():
         return binary
     out.mkdir(parents=True, exist_ok=True)
-    env = {**toolchain.go_env(), "GOFLAGS": "-mod=readonly"}
-    proc = subprocess.run(
-        ["go", "build", "-trimpath", "-ldflags", "-s -w", "-o", str(binary), "."],
-        cwd=SOURCE,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False, timeout=1800)
     if proc.returncode != 0:
-        raise AssertionError(f"building tools/gitops-health failed: {proc.stderr.strip()}")
-    (out / ".complete").write_text(_source_hash() + "\n")
+        raise AssertionError(f"building {name} failed: {proc.stderr.strip()}")
+    (out / ".complete").write_text(" ".join(cmd) + "\n")
     return binary
+
+
+def checker() -> Path:
+    """The built checker, compiled now if this version of its sources was never built."""
+    out = bin_dir() / f"gitops-health-{_source_hash()}"
+    cmd = ["go", "build", "-trimpath", "-ldflags", "-s -w", "-o", str(out / "gitops-health"), "."]
+    return built_once(out, "gitops-health", cmd, {**toolchain.go_env(), "GOFLAGS": "-mod=readonly"}, SOURCE)
 
 
 def _judge(objects: list[dict[str, Any]], *args: str) -> list[dict[str, str]]:
