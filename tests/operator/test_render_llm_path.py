@@ -111,3 +111,35 @@ def test_specs_naming_secrets_are_resolved_before_rendering() -> None:
     assert needs_inputs({"spec": LLM_PATH})
     assert needs_inputs({"spec": {"auth": {"apiKeysSecretRef": {"name": "a", "key": "b"}}}})
     assert not needs_inputs({"spec": {"variants": [{"name": "stable"}], "limits": {"requestsPerMinute": 5}}})
+
+
+def test_a_missing_secret_stalls_the_pipeline_naming_the_field() -> None:
+    from tests.operator.test_controller import MemoryKube, body, controller, run
+
+    doc = body()
+    doc["spec"]["auth"] = {"apiKeysSecretRef": {"name": "api-keys", "key": "keys"}}
+    doc["spec"]["cache"] = {"redis": {"urlSecretRef": {"name": "redis", "key": "url"}}}
+
+    async def scenario(kube: MemoryKube) -> dict[str, Any]:
+        await controller(kube).pipeline_changed(doc)
+        return kube.statuses[-1]
+
+    kube = MemoryKube()
+    kube.objects[("Secret", "redis")] = {"kind": "Secret", "metadata": {"name": "redis"}, "data": {"url": "eA=="}}
+    status = run(scenario(kube))
+    stalled = next(c for c in status["conditions"] if c["type"] == "Stalled")
+    assert (stalled["status"], stalled["reason"]) == ("True", "SecretNotFound")
+    assert stalled["message"].startswith("spec.auth.apiKeysSecretRef: Secret 'api-keys' not found")
+    assert not any(k == "Deployment" for k, _ in kube.objects)
+
+    kube.objects[("Secret", "api-keys")] = {
+        "kind": "Secret",
+        "metadata": {"name": "api-keys"},
+        "data": {"other": "eA=="},
+    }
+    status = run(scenario(kube))
+    stalled = next(c for c in status["conditions"] if c["type"] == "Stalled")
+    assert (stalled["reason"], stalled["message"]) == (
+        "SecretKeyNotFound",
+        "spec.auth.apiKeysSecretRef: Secret 'api-keys' has no key 'keys'",
+    )
