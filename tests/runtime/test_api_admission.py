@@ -309,3 +309,29 @@ def test_deltas_reach_the_client_while_the_upstream_is_still_sending(
             seen_while_sending |= upstream.in_flight == 1
     assert seen_while_sending, "no delta arrived before the upstream had sent its whole answer"
     assert "".join(text).split() == [f"w{i}" for i in range(30)]
+
+
+def test_failover_to_an_anthropic_provider_through_the_openai_sdk(start_runtime: Any, upstream: FakeUpstream) -> None:
+    from e2e.fake_upstream import Behaviour
+
+    claude = FakeUpstream(Behaviour(reply="Claude answers")).start()
+    try:
+        upstream.behaviour.fail_status = 500
+        llm = {"providers": [{"name": "gpt", "base_url": upstream.base_url, "model": "m"},
+                             {"name": "claude", "type": "anthropic", "base_url": claude.base_url, "model": "haiku",
+                              "priority": 1}],
+               "retry": {"max_retries": 1, "base_s": 0.01}}  # fmt: skip
+        runtime = start_runtime(config(upstream, llm=llm), env=ENV)
+        client = OpenAI(base_url=runtime.base_url, api_key=KEY, max_retries=0)
+        reply = client.chat.completions.create(model="t", messages=HAIKU, extra_headers={"X-Request-ID": "fo-1"})  # type: ignore[arg-type]
+        assert reply.choices[0].message.content == "Claude answers"
+        assert reply.usage is not None
+        assert reply.usage.total_tokens == 10
+        assert upstream.requests == 2  # the first try and one retry
+        assert claude.paths == ["/v1/messages"]
+        assert event_for(runtime, "fo-1")["provider"] == "claude"
+        chunks = list(client.chat.completions.create(model="t", messages=HAIKU, stream=True,  # type: ignore[arg-type]
+                                                     extra_headers={"Cache-Control": "no-cache"}))  # fmt: skip
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices).strip() == "Claude answers"
+    finally:
+        claude.stop()
