@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from e2e import gateway_api, gitops, helm, operator_proc, processes
-from e2e.evp import condition, owned
+from e2e.evp import condition, owned, pipeline
 from e2e.kube import Kubectl, wait_for
 from tests.cluster.test_rollout import canary, plugin, reasons, wait_phase
 
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.cluster
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-SPACES = 4  # restricted namespaces, one per test: the operator watches only these
+SPACES = 5  # restricted namespaces, one per test: the operator watches only these
 
 
 @pytest.fixture(scope="module")
@@ -198,6 +198,50 @@ def test_a_rollout_waiting_for_capacity_is_progressing_then_degraded_at_its_dead
     argo, flux = judged(stalled, tmp_path, "deadline")
     assert argo["status"] == "Degraded"
     assert argo["message"].startswith("ProgressDeadlineExceeded: ")
+    assert flux["status"] == "Failed"
+
+
+def test_a_route_its_gateway_refuses_is_degraded_for_argo_cd_and_failed_for_kstatus(
+    chart_operator: processes.Background, kubectl: Kubectl, restricted: str, tmp_path: Path
+) -> None:
+    """Provider gatewayAPI; the gateway's verdict on the route is written here as a gateway controller
+    writes it (the route's status), the pipeline's conditions are the real operator's."""
+    obj = pipeline("routed", restricted)
+    obj["spec"]["traffic"] = {"provider": "gatewayAPI", "gatewayAPI": {"parentRefs": [{"name": "edge"}]}}
+    gitops_apply(kubectl, [obj])
+    route = wait_for("the HTTPRoute", lambda: kubectl.get("httproute", "routed", "-n", restricted), timeout=60)
+    refusal = {
+        "status": {
+            "parents": [
+                {
+                    "parentRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": "edge"},
+                    "controllerName": "example.com/gateway-controller",
+                    "conditions": [
+                        {
+                            "type": "Accepted",
+                            "status": "False",
+                            "reason": "NotAllowedByListeners",
+                            "message": "no listener allows kind HTTPRoute",
+                            "observedGeneration": route["metadata"]["generation"],
+                            "lastTransitionTime": "2026-01-01T00:00:00Z",
+                        }
+                    ],
+                }
+            ]
+        }
+    }
+    kubectl.run(
+        "patch", "httproute", "routed", "-n", restricted, "--subresource=status", "--type=merge", "-p",
+        json.dumps(refusal),
+    )  # fmt: skip
+    refused = captured(
+        kubectl, "routed", restricted, lambda o: condition(o, "Stalled").get("reason") == "RouteNotAccepted"
+    )
+    argo, flux = judged(refused, tmp_path, "route-refused")
+    assert argo == {
+        "status": "Degraded",
+        "message": "RouteNotAccepted: Gateway/edge on HTTPRoute/routed: NotAllowedByListeners: no listener allows kind HTTPRoute",
+    }
     assert flux["status"] == "Failed"
 
 
