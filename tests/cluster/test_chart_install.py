@@ -154,3 +154,25 @@ def test_the_operator_starts_with_the_roles_of_watch_namespaces_alone(
                 assert outcome == "started", proc.log_tail(5)
     finally:
         kubectl.run("delete", "namespace", watched, "--wait=false", check=False)
+
+
+def test_the_plain_manifests_apply_as_the_docs_say(kubectl: Kubectl) -> None:
+    """docs/install.md, "Without Helm": the file as shipped, then the image set by kubectl."""
+    ours = [("namespace", chart.NAMESPACE), ("clusterrole", chart.RELEASE), ("clusterrolebinding", chart.RELEASE)]
+    wait_for("a previous run's objects to be gone", lambda: not any(kubectl.get(*o) for o in ours), timeout=90)
+    try:
+        applied = kubectl.run("apply", "--server-side", "-f", str(chart.MANIFESTS), check=False)
+        assert applied.returncode == 0, applied.stderr
+        image = "registry.example.com/evolved-pipelines/runtime:0.1.0"
+        kubectl.run("-n", chart.NAMESPACE, "set", "image", "deployment/evolved-operator", f"operator={image}")
+        rollout = kubectl.run(
+            "-n", chart.NAMESPACE, "rollout", "status", "deployment/evolved-operator", "--timeout=90s", check=False
+        )
+        assert rollout.returncode == 0, rollout.stderr
+        pod = kubectl.items("pods", "-n", chart.NAMESPACE, "-l", "app.kubernetes.io/name=evolved-operator")
+        assert [p["spec"]["containers"][0]["image"] for p in pod if not p["metadata"].get("deletionTimestamp")] == [
+            image
+        ]
+    finally:
+        for kind, name in reversed(ours):  # not the CRD: every test shares it
+            kubectl.run("delete", kind, name, "--wait=false", "--ignore-not-found", check=False)
