@@ -16,6 +16,7 @@ def _run(args: argparse.Namespace) -> int:
     from evolved_operator import handlers  # registers the handlers
 
     handlers.METRICS_PORT = args.metrics_port
+    handlers.NAMESPACES = list(args.namespace or [])
 
     if not args.verbose:  # per-request and per-handler lines drown what matters at scale
         for noisy in ("httpx", "httpx2", "httpcore", "kopf.objects", "kopf.activities.probe"):

@@ -313,8 +313,11 @@ class Controller:
             flow = (
                 self._traffic(key, pipeline, previous.get("traffic") or {}, decision) if not memory.problems else None
             )
+            # Status holds the Deployments to what was rendered: a rollout may have scaled the
+            # candidate or given stable the candidate's programs (not what the spec declares).
+            shown = rollout_plan.apply_decision(pipeline, *memory.rendered[:2]) if memory.rendered else pipeline
             status = compute_status(
-                pipeline,
+                shown,
                 deployments,
                 memory.problems,
                 previous,

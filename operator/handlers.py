@@ -31,6 +31,7 @@ log = logging.getLogger("evolved_operator")
 OWNED = {LABEL_MANAGED_BY: MANAGED_BY}
 STALLED_RETRY_SECONDS = 10.0
 METRICS_PORT = 0  # set by `evolved-operator run --metrics-port` (0: no metrics server)
+NAMESPACES: list[str] = []  # set by `evolved-operator run --namespace` (empty: every namespace)
 
 _controller: Controller | None = None
 
@@ -99,7 +100,11 @@ async def startup(settings: kopf.OperatorSettings, **_: Any) -> None:
     unserved = set()
     for child in CHILD_KINDS:
         try:
-            owned = await kube.list_owned(child.api_version, child.kind, OWNED)
+            owned = [
+                obj
+                for namespace in NAMESPACES or ["*"]  # with Roles per namespace, a cluster-wide list is refused
+                for obj in await kube.list_owned(child.api_version, child.kind, OWNED, namespace)
+            ]
         except Exception as exc:
             if not (child.optional and is_not_found(exc)):
                 raise

@@ -90,11 +90,15 @@ class LightKube:
             raise
         return dict(found.to_dict())
 
-    async def list_owned(self, api_version: str, kind: str, labels: dict[str, Any]) -> list[dict[str, Any]]:
-        """Every object of a kind with these labels, in all namespaces (to prime the cache)."""
+    async def list_owned(
+        self, api_version: str, kind: str, labels: dict[str, Any], namespace: str = "*"
+    ) -> list[dict[str, Any]]:
+        """Every object of a kind with these labels, in ``namespace`` (``*``: all; to prime the cache)."""
         self.requests["list"] += 1
         out = []
-        async for item in self._client.list(_resource(api_version, kind), namespace="*", labels=dict(labels.items())):
+        async for item in self._client.list(
+            _resource(api_version, kind), namespace=namespace, labels=dict(labels.items())
+        ):
             obj = dict(item.to_dict())
             obj.setdefault("apiVersion", api_version)
             obj.setdefault("kind", kind)

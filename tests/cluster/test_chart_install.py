@@ -130,11 +130,6 @@ def test_watch_namespaces_confine_the_service_account_to_them(
         kubectl.run("delete", "namespace", other, "--wait=false", check=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the operator primes its cache with cluster-wide lists at start (handlers.startup -> "
-    "LightKube.list_owned(namespace='*')), which Roles in the watched namespaces do not allow",
-)
 def test_the_operator_starts_with_the_roles_of_watch_namespaces_alone(
     kubeconfig: str, kubectl: Kubectl, tmp_path: Path
 ) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from e2e import processes
-from e2e.evp import ROUTER_V2, apply, condition, pipeline
+from e2e.evp import ROUTER_V2, apply, condition, pipeline, wait_ready
 from e2e.kube import Kubectl, wait_for
 
 pytestmark = pytest.mark.cluster
@@ -82,6 +82,9 @@ def test_a_canary_pauses_at_its_weight_and_is_promoted_with_kubectl_evolved(
         ),
         timeout=60,
     )
+    # Promoted and scaled down is the state the rollout declares: Ready, nothing in progress.
+    settled = wait_ready(kubectl, "cnr", namespace)
+    assert condition(settled, "Reconciling")["status"] == "False"
     happened = reasons(kubectl, "cnr", namespace)
     for reason in ("RolloutStarted", "StepAdvanced", "Paused", "Promoting", "Promoted"):
         assert reason in happened, happened
