@@ -141,15 +141,14 @@ def test_a_canary_is_promoted_by_the_operator_with_the_charts_identity_healthy_a
     )
     pods_admitted(kubectl, "cnr", restricted)
     assert plugin(kubeconfig, "promote", "cnr", "-n", restricted).returncode == 0
-    done = captured(kubectl, "cnr", restricted, completed("stable=100,candidate=0"))
-    argo, flux = judged(done, tmp_path, "completed")
-    # Healthy once Ready; while the operator still reports work (Reconciling=True: the candidate
-    # scaling down) both tools must say so. See also test_after_a_full_rollout_...: Healthy there.
-    if condition(done, "Ready")["status"] == "True":
-        assert (argo["status"], flux["status"]) == ("Healthy", "Current")
-    else:
-        assert condition(done, "Reconciling")["status"] == "True"
-        assert (argo["status"], flux["status"]) == ("Progressing", "InProgress")
+    done = captured(
+        kubectl,
+        "cnr",
+        restricted,
+        lambda o: completed("stable=100,candidate=0")(o) and condition(o, "Ready")["status"] == "True",
+    )
+    assert judged(done, tmp_path, "completed")[0]["status"] == "Healthy"
+    assert judged(done, tmp_path, "completed")[1]["status"] == "Current"
     assert {"RolloutStarted", "Paused", "Promoting", "Promoted"} <= set(reasons(kubectl, "cnr", restricted))
     pods_admitted(kubectl, "cnr", restricted)
 
