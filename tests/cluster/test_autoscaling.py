@@ -26,8 +26,8 @@ pytestmark = pytest.mark.cluster
 USAGE_CPU = "kwok.x-k8s.io/usage-cpu"
 REQUEST_CPU = "100m"
 TARGET_PERCENT = 50
-# metrics-server needs two scrapes 10 s apart for a rate; the HPA controller syncs every 2 s on
-# the local cluster (15 s elsewhere). Generous bounds: a loaded 2-core machine.
+# metrics-server needs two scrapes 10 s apart for a rate; the HPA controller syncs every 15 s and
+# (on the local cluster) scales in after 10 s. Generous bounds: a loaded 2-core machine.
 SCALE_TIMEOUT = 150.0
 
 
