@@ -77,6 +77,13 @@ crd: venv ## regenerate the CRD and the API docs from the models
 clean: ## remove the venv and caches in the repository (not the build cache)
 	rm -rf $(VENV) .typecheck .mypy_cache .ruff_cache .pytest_cache build *.egg-info
 
+.PHONY: kind-up kind-down
+kind-up: venv ## a kind cluster with the image, the chart and the quickstart (needs Docker and registry access)
+	@$(PY) -m e2e.kind up
+
+kind-down: venv ## delete the kind cluster of make kind-up
+	@$(PY) -m e2e.kind down
+
 .PHONY: chart
 chart: venv ## regenerate the chart's CRDs and RBAC rules, and deploy/evolved-operator.yaml
 	@$(PY) -m e2e.toolchain helm >/dev/null
