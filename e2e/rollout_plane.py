@@ -33,6 +33,17 @@ FOLLOW_EVERY_S = 0.2
 LOAD_LIMIT_S = 600.0  # a load generator stops by itself after this, whatever the test does
 
 
+def drained(weights: dict[str, int], variant: str) -> dict[str, int]:
+    """``weights`` with ``variant``'s share moved to the other variants (to the first when they have none)."""
+    others = [name for name in weights if name != variant]
+    if not weights.get(variant) or not others:
+        return dict(weights)
+    out = {name: (0 if name == variant else w) for name, w in weights.items()}
+    taking = [name for name in others if out[name] > 0] or others[:1]
+    out[taking[0]] += 100 - sum(out.values())
+    return out
+
+
 def _put_weights(router: str, weights: dict[str, int]) -> None:
     request = urllib.request.Request(
         f"{router}/traffic",
@@ -78,20 +89,29 @@ class Follower:
                 self.errors.append(f"{type(exc).__name__}: {exc}")
 
     def step(self) -> None:
-        pipeline = self.kubectl.get("evp", self.name, "-n", self.namespace) or {}
-        decided = {
-            v["name"]: v["weight"] for v in (pipeline.get("status") or {}).get("traffic", {}).get("variants", [])
-        }
-        if decided and decided != self.weights and self.plane.router is not None:
-            _put_weights(self.plane.router, decided)
-            self.weights = decided
+        """A worker restarts only while the router sends it nothing (a promotion moves all traffic to
+        the candidate before the stable pods roll, so this is the operator's own split; should the
+        follower see it late, it takes the stable share off for the restart itself, as a rolling
+        update's surge pods would carry it), and traffic returns to it only once it is back and
+        ready (it answers ``/ready``, as a readiness probe would gate it)."""
         deployment = self.kubectl.get("deployment", f"{self.name}-{self.stable}", "-n", self.namespace) or {}
         programs = ((deployment.get("spec") or {}).get("template", {}).get("metadata", {}).get("annotations", {})).get(
             PROGRAM_HASH, ""
         )
+        pipeline = self.kubectl.get("evp", self.name, "-n", self.namespace) or {}
+        decided = {
+            v["name"]: v["weight"] for v in (pipeline.get("status") or {}).get("traffic", {}).get("variants", [])
+        }
         if programs and self.stable_programs and programs != self.stable_programs:
+            self._push(drained(decided, self.stable))  # as a rolling update's surge would: no request lost
             self._restart_stable()
         self.stable_programs = programs or self.stable_programs
+        self._push(decided)
+
+    def _push(self, decided: dict[str, int]) -> None:
+        if decided and decided != self.weights and self.plane.router is not None:
+            _put_weights(self.plane.router, decided)
+            self.weights = decided
 
     def _restart_stable(self) -> None:
         """The stable pods roll to other programs: a new worker on the same port, new config."""
