@@ -114,7 +114,7 @@ def preflight(o: Options, tools: Sequence[str]) -> list[str]:
         if error is not None:
             problems.append(
                 f"cannot pull {why} {image} ({error}). kind needs an image registry (Docker Hub) it can "
-                "pull from: this machine has none, so `make kind-up` cannot run here (docs/install.md, "
+                "pull from: where none is reachable, `make kind-up` cannot run (docs/install.md, "
                 '"kind"). Pull or load the image by other means and run it again, or use `make dev`'
             )
             break
