@@ -86,7 +86,7 @@ def gitops_apply(kubectl: Kubectl, objects: list[dict[str, Any]]) -> None:
 def captured(kubectl: Kubectl, name: str, namespace: str, probe: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
     def seen() -> dict[str, Any] | None:
         obj = kubectl.get("evp", name, "-n", namespace)
-        return obj if obj and probe(obj) else None
+        return obj if obj and obj.get("status") and probe(obj) else None  # no status: not visited yet
 
     try:
         return wait_for(f"{name} in the state asked for", seen, timeout=90)
