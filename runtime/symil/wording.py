@@ -103,6 +103,7 @@ def counter_model_in_words(problem: Problem, model: dict[str, Any]) -> str:
     asked = Problem(premises=[problem.conclusion]).symbols.predicates
     unary = [p for p, arity in problem.symbols.predicates.items() if arity == 1 and p in relevant]
     stated = _ground_atoms(problem)
+    rule_needs = _rule_conditions(problem)
     true_atoms: dict[str, list[list[str]]] = {}
     things: list[str] = [c for c in problem.symbols.constants if c in relevant]
     for key, value in model.items():
@@ -116,7 +117,11 @@ def counter_model_in_words(problem: Problem, model: dict[str, Any]) -> str:
         said = []
         for pred in unary:
             holds = [thing] in true_atoms.get(pred, [])
-            shown = (pred, thing) in stated if not thing.startswith("_") else holds or pred in asked
+            # A named individual: every predicate the argument links, as the model has it (what a
+            # rule needs and the text never says of it is often what makes the conclusion fail).
+            shown = (
+                (pred, thing) in stated or pred in rule_needs if not thing.startswith("_") else holds or pred in asked
+            )
             if shown:
                 phrase = _phrase(problem, pred)
                 said.append(phrase.yes if holds else phrase.no)
@@ -132,6 +137,16 @@ def counter_model_in_words(problem: Problem, model: dict[str, Any]) -> str:
         f"{names.get(k, k)} = {v}" for k, v in model.items() if k in relevant and not k.startswith(HELPER_PREFIX)
     ]
     return "; ".join(lines + numbers)
+
+
+def _rule_conditions(problem: Problem) -> set[str]:
+    """Predicates in the conditions of a premise's rule (the left side of an implication)."""
+    out: set[str] = set()
+    for premise in problem.premises:
+        for node in nodes(premise):
+            if isinstance(node, Implies):
+                out |= {atom.pred for atom in _atoms(node.left)}
+    return out
 
 
 def _name(constant: str, names: dict[str, str]) -> str:

@@ -65,6 +65,23 @@ def test_the_counter_model_says_a_verb_in_words() -> None:
     assert "Counterexample: Michael is not a professional athlete and trains daily." in text
 
 
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Every student who studies passes. Anna studied. Did Anna pass?",
+         "Counterexample: Anna is not a student, studies and does not pass."),
+        ("All employees must wear badges unless they are visitors. John is an employee. Must John wear a badge?",
+         "Counterexample: John is an employee, is a visitor and need not wear badges."),
+    ],
+    ids=["a class the text never gives the individual", "an exception the text never rules out"],
+)  # fmt: skip
+def test_the_counter_model_says_the_condition_of_a_rule_the_text_leaves_open(text: str, words: str) -> None:
+    """What makes such a conclusion fail is a rule's condition that no sentence states of the
+    individual: the counterexample says it, so a reader sees the missing premise."""
+    (answer,) = answers(text)
+    assert words in answer
+
+
 def test_premises_used_skips_the_premises_a_translation_added() -> None:
     problem = Problem(
         premises=[Atom(pred="cat", args=["tom"]), Atom(pred="mammal", args=["tom"])],
