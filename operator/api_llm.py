@@ -134,6 +134,17 @@ class Redis(ApiModel):
     )
 
 
+class SemanticCache(ApiModel):
+    """The semantic level, after an exact miss: an LLM (Tier 0) answer served to a paraphrase of its prompt
+    (all-MiniLM-L6-v2 embeddings, cosine similarity); never a solver answer. Each pod's memory only. Off
+    unless this is set; needs a runtime image with the `semantic` extra and the model wheel."""
+
+    enabled: bool = Field(default=True, description="Serve cached LLM answers to similar prompts.")
+    threshold: float = Field(
+        default=0.92, ge=0.5, le=1, description="Least cosine similarity of the two prompts' embeddings."
+    )
+
+
 class Cache(ApiModel):
     """Exact-match answer cache: memory in each pod (LRU, TTL), and Redis when set."""
 
@@ -143,6 +154,9 @@ class Cache(ApiModel):
     ttl_seconds: int = Field(default=300, ge=1, le=2592000, description="How long an answer stays cached.")
     max_entries: int = Field(default=10000, ge=1, le=10000000, description="Answers kept in each pod's memory.")
     redis: Redis | None = Field(default=None, description="A Redis shared by the pods (second cache level).")
+    semantic: SemanticCache | None = Field(
+        default=None, description="The semantic level: off unless set; `enabled: false` above turns both levels off."
+    )
 
 
 class Limits(ApiModel):

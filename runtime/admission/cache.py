@@ -4,6 +4,7 @@ The key is a BLAKE2b digest of the variant, the program hashes, the model, the m
 (roles and contents, runs of white space made one space) and the sampling parameters, so a
 new program or setting never serves an old answer. Solver answers (Tier 1-2) are cached
 exactly like LLM answers. A request opts out with ``Cache-Control: no-cache`` (or ``no-store``).
+After an exact miss, the optional semantic level (``semantic_cache.py``) may serve an LLM answer.
 """
 
 from __future__ import annotations

@@ -24,7 +24,14 @@ from evolved_runtime.admission.costs import CostTable
 from evolved_runtime.admission.health import RecentTraffic
 from evolved_runtime.admission.ratelimit import RateLimiter
 from evolved_runtime.admission.redis_store import SharedRedis
-from evolved_runtime.config import PipelineConfig, ProviderConfig
+from evolved_runtime.admission.semantic_cache import (
+    Probe,
+    SemanticCache,
+    answered_by_llm_directly,
+    bucket_of,
+    prompt_of,
+)
+from evolved_runtime.config import PipelineConfig, ProviderConfig, check_installed
 from evolved_runtime.errors import ServiceError
 from evolved_runtime.llm.failover import ProviderSet
 
@@ -43,6 +50,7 @@ class Ticket:
     over_budget: str | None = None
     cache_key: str | None = None
     cache_level: str = "off"
+    semantic: Probe | None = None
     provider: str = ""
     model: str = ""
     llm_usage: dict[str, int] = field(default_factory=dict)
@@ -71,6 +79,7 @@ class Admission:
         self.limiter = RateLimiter(config.limits, self.redis) if config.limits.rate_limited() else None
         self.budgets = Budgets(config.budgets, self.redis) if config.budgets.enabled() else None
         self.cache = AnswerCache(config.cache, self.redis) if config.cache.enabled else None
+        self.semantic = self._semantic(config)
         self.costs = CostTable(config.variant)
         self.traffic = RecentTraffic(config.health.window_s)
         self.by_user = config.limits.key == "user"
@@ -78,6 +87,13 @@ class Admission:
         self.log_prompts = config.logging.prompts
         if llm is not None:
             llm.guard = self
+
+    @staticmethod
+    def _semantic(config: PipelineConfig) -> SemanticCache | None:
+        if not (config.cache.enabled and config.cache.semantic.enabled):
+            return None
+        check_installed(config)  # ConfigError naming what to install
+        return SemanticCache(config.cache)
 
     # -- 1. auth ---------------------------------------------------------------------------
 
@@ -121,11 +137,26 @@ class Admission:
             return None
         ticket.cache_key = cache_key(self.config.variant, program_hash, model, turns, params)
         found = await self.cache.get(ticket.cache_key)
+        if found is None and self.semantic is not None:
+            return await self._semantic_lookup(ticket, program_hash, model, turns, params)
         if found is None:
             ticket.cache_level = "miss"
             return None
         ticket.cache_level = found[0]
         return found[1]
+
+    async def _semantic_lookup(self, ticket: Ticket, program_hash: str, model: str, turns: list[tuple[str, str]],
+                               params: dict[str, Any]) -> bytes | None:  # fmt: skip
+        assert self.semantic is not None
+        ticket.cache_level = "miss"
+        asked = prompt_of(turns, params)
+        if asked is None:
+            return None
+        bucket = bucket_of(self.config.variant, program_hash, model, asked[0], params)
+        ticket.semantic, answer = await self.semantic.lookup(bucket, asked[1])
+        if answer is not None:
+            ticket.cache_level = "semantic"
+        return answer
 
     # -- 5. pipeline: LLM calls pass through the guard -------------------------------------
 
@@ -169,6 +200,9 @@ class Admission:
             await self.limiter.spent_tokens(ticket.caller, tokens)
         if answer is not None and ticket.cache_key is not None and self.cache is not None and status == 200:
             await self.cache.put(ticket.cache_key, answer)
+            probe = ticket.semantic
+            if probe is not None and self.semantic is not None and tier == "0" and answered_by_llm_directly(answer):
+                self.semantic.put(probe, answer)
         if self.log_requests:
             event: dict[str, Any] = {
                 "event": "request", "request_id": ticket.request_id, "status": status, "tier": tier,
@@ -178,10 +212,14 @@ class Admission:
             }  # fmt: skip
             if ticket.error is not None:
                 event["error"], event["error_class"] = ticket.error, ticket.error_class
+            if ticket.cache_level == "semantic" and ticket.semantic is not None:
+                event["similarity"] = round(ticket.semantic.similarity, 4)
             if prompt is not None and self.log_prompts:
                 event["prompt"] = prompt
             logs.request_event(event)
 
     async def close(self) -> None:
+        if self.semantic is not None:
+            self.semantic.close()
         if self.redis is not None:
             await self.redis.close()

@@ -254,6 +254,9 @@ LLM_PATH_VALUES = {
     "apiKeysSecretRef.key": "k2", "openHealth": False, "openMetrics": False,
 }  # fmt: skip
 CHANGES["llm.providers"] = ("llm.providers", [PROVIDER | {"name": "b", "model": "n"}], LLM_PATH)
+SEMANTIC = LLM_PATH | {"cache": LLM_PATH["cache"] | {"semantic": {"enabled": True, "threshold": 0.92}}}
+CHANGES["cache.semantic.enabled"] = ("cache.semantic.enabled", False, SEMANTIC)
+CHANGES["cache.semantic.threshold"] = ("cache.semantic.threshold", 0.95, SEMANTIC)
 for _leaf in leaf_fields(EvolvedPipelineSpec):
     if _leaf.split(".")[0] in LLM_PATH and _leaf not in CHANGES:
         _last = next(v for k, v in LLM_PATH_VALUES.items() if _leaf.endswith("." + k))
