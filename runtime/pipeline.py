@@ -185,6 +185,19 @@ class Pipeline:
 
     # -- the request path ------------------------------------------------------------------
 
+    async def routes_to_llm(self, messages: list[ChatTurn], params: dict[str, Any]) -> bool:
+        """Whether the router program sends this request to tier 0 (the LLM) as :meth:`run` would:
+        the semantic cache may answer only such requests (a solver question never, even if it is
+        worded like a cached LLM one). A formal input, a tier hint or a failing router: no."""
+        prompt, history = split_prompt(messages)
+        try:
+            if extract_formal(prompt) is not None or tier_hint(params.get("tier")) is not None:
+                return False
+            decision = await self._route(prompt, {"history": history}, EvolvedInfo(program_hashes=self.hashes))
+        except (FormalInputError, PipelineError):
+            return False
+        return decision.tier == 0
+
     async def run(
         self, messages: list[ChatTurn], *, stream: bool, request_id: str, params: dict[str, Any]
     ) -> PipelineResult:

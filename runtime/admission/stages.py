@@ -12,6 +12,7 @@ the caller to the request, and every LLM call inside the pipeline goes through `
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,7 +129,10 @@ class Admission:
     # -- 4. cache --------------------------------------------------------------------------
 
     async def cache_lookup(self, ticket: Ticket, program_hash: str, model: str, turns: list[tuple[str, str]],
-                           params: dict[str, Any], opt_out: bool) -> bytes | None:  # fmt: skip
+                           params: dict[str, Any], opt_out: bool,
+                           llm_bound: Callable[[], Awaitable[bool]] | None = None) -> bytes | None:  # fmt: skip
+        """The exact cache, then (when on, and ``llm_bound`` says the router program sends this
+        request to the LLM) the semantic cache."""
         ticket.stages.append("cache")
         if self.cache is None:
             return None
@@ -137,7 +141,7 @@ class Admission:
             return None
         ticket.cache_key = cache_key(self.config.variant, program_hash, model, turns, params)
         found = await self.cache.get(ticket.cache_key)
-        if found is None and self.semantic is not None:
+        if found is None and self.semantic is not None and (llm_bound is None or await llm_bound()):
             return await self._semantic_lookup(ticket, program_hash, model, turns, params)
         if found is None:
             ticket.cache_level = "miss"

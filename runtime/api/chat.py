@@ -242,8 +242,13 @@ async def handle(state: RuntimeState, payload: bytes, heads: Heads | None = NO_H
         return _error(refusal, rid)
     model = model_asked or state.config.model_name
     pipeline, variant = state.labels.get("pipeline", ""), state.labels.get("variant", "")
+    running = state.pipeline
+
+    async def llm_bound() -> bool:
+        return running is not None and await running.routes_to_llm(turns, params)
+
     stored = await gate.cache_lookup(ticket, state.program_hash, model, [(t.role, t.content) for t in turns],
-                                     params, heads.no_cache)  # fmt: skip
+                                     params, heads.no_cache, llm_bound)  # fmt: skip
     metrics.request_started(pipeline, variant)
     tier = "none"
 

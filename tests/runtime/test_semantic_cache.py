@@ -93,3 +93,17 @@ def test_a_request_opts_out_and_the_level_is_off_by_default(start_runtime: Any, 
     assert ask(client, PARAPHRASE)[1] == "miss"
     assert upstream.requests == 4
     assert off.get("/config")[1].count(b'"semantic":{"enabled":false') == 1
+
+
+def test_a_question_for_the_solvers_worded_like_a_cached_llm_one_goes_to_the_solvers(
+    start_runtime: Any, upstream: FakeUpstream
+) -> None:
+    """The router program decides before the semantic level may answer: a prompt it sends to the
+    solvers is never given an LLM answer, however close its wording to a cached one."""
+    runtime = start_runtime(config(upstream, {"enabled": True, "threshold": 0.5}))
+    client = OpenAI(base_url=runtime.base_url, api_key="none", max_retries=0)
+    upstream.script.extend([Step(reply="Because cats are mammals.")])
+    assert ask(client, "Write a poem: all cats are mammals, and all mammals are animals.")[1:] == ("miss", "0")
+    answer, level, tier = ask(client, SYLLOGISM)
+    assert (level, tier) == ("miss", "1")
+    assert answer.startswith("VALID")
