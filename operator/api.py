@@ -191,14 +191,7 @@ class Autoscaling(ApiModel):
         alias="targetCPUUtilizationPercentage",
         ge=1,
         le=100,
-        description="Average CPU utilization to keep, in percent of the CPU request (80 when neither target is set).",
-    )
-    target_requests_per_second: int | None = Field(
-        default=None,
-        ge=1,
-        le=100000,
-        description="Average requests per second per pod to keep: a Pods metric `evolved_requests_per_second` "
-        "(served to the HPA by a metrics adapter such as prometheus-adapter).",
+        description="Average CPU utilization to keep, in percent of the CPU request (default 80).",
     )
 
 

@@ -9,26 +9,14 @@ from evolved_operator.render.labels import child_name, metadata
 from evolved_operator.render.pipeline import PipelineInput
 
 DEFAULT_CPU_PERCENT = 80
-RPS_METRIC = "evolved_requests_per_second"
 
 
 def metrics(autoscaling: Autoscaling) -> list[dict[str, Any]]:
-    """CPU utilization (80% when no target is set) and/or requests per second per pod."""
-    out: list[dict[str, Any]] = []
-    cpu = autoscaling.target_cpu_utilization_percentage
-    if cpu is None and autoscaling.target_requests_per_second is None:
-        cpu = DEFAULT_CPU_PERCENT
-    if cpu is not None:
-        out.append(
-            {
-                "type": "Resource",
-                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}},
-            }
-        )
-    if autoscaling.target_requests_per_second is not None:
-        target = {"type": "AverageValue", "averageValue": str(autoscaling.target_requests_per_second)}
-        out.append({"type": "Pods", "pods": {"metric": {"name": RPS_METRIC}, "target": target}})
-    return out
+    """CPU utilization of the pods' CPU request (80% when no target is set)."""
+    cpu = autoscaling.target_cpu_utilization_percentage or DEFAULT_CPU_PERCENT
+    return [
+        {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}}
+    ]
 
 
 def render_hpa(pipeline: PipelineInput, variant: Variant) -> dict[str, Any] | None:

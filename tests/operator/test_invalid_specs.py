@@ -55,7 +55,7 @@ spec:
       env: [{name: MODE, value: fast}, {name: LEVEL, value: "2"}]
     - name: candidate
       role: candidate
-      autoscaling: {minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 70, targetRequestsPerSecond: 20}
+      autoscaling: {minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 70}
       programs:
         router: {inline: "def route(prompt, context): ..."}
         profiles: {path: /opt/programs/profiles.py}

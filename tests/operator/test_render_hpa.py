@@ -31,20 +31,13 @@ def cpu(percent: int) -> dict[str, Any]:
     }
 
 
-def rps(value: str) -> dict[str, Any]:
-    return {"type": "Pods", "pods": {"metric": {"name": "evolved_requests_per_second"},
-                                     "target": {"type": "AverageValue", "averageValue": value}}}  # fmt: skip
-
-
 @pytest.mark.parametrize(
     ("autoscaling", "metrics"),
     [
         ({"maxReplicas": 4}, [cpu(80)]),
         ({"maxReplicas": 4, "targetCPUUtilizationPercentage": 55}, [cpu(55)]),
-        ({"maxReplicas": 4, "targetRequestsPerSecond": 50}, [rps("50")]),
-        ({"maxReplicas": 4, "targetCPUUtilizationPercentage": 70, "targetRequestsPerSecond": 9}, [cpu(70), rps("9")]),
     ],
-    ids=["cpu 80 percent by default", "a cpu target", "requests per second alone", "both targets"],
+    ids=["cpu 80 percent by default", "a cpu target"],
 )
 def test_hpa_metrics_follow_the_targets(autoscaling: dict[str, Any], metrics: list[dict[str, Any]]) -> None:
     assert hpa(autoscaling)["metrics"] == metrics
