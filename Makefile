@@ -36,6 +36,7 @@ system-deps: ## install the Debian packages the tests use (when run as root)
 
 binaries: venv ## build the control plane's binaries from Go modules (cached per version)
 	$(PY) -m e2e.toolchain
+	$(PY) -m e2e.gitops
 
 .typecheck/.links:
 	@mkdir -p .typecheck && ln -sfn ../operator .typecheck/evolved_operator \

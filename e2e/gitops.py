@@ -74,3 +74,17 @@ def kstatus(objects: list[dict[str, Any]]) -> list[dict[str, str]]:
 def argocd(objects: list[dict[str, Any]], script: Path = ARGOCD_LUA) -> list[dict[str, str]]:
     """The Argo CD health check's verdicts (``Healthy``, ``Progressing``, ``Suspended``, ``Degraded``)."""
     return _judge(objects, "argocd", str(script))
+
+
+def main() -> int:
+    """Build the checker and promtool now (`make binaries`), not inside a test's time limit."""
+    from e2e import monitoring
+
+    for name, build in (("gitops-health", checker), ("promtool", monitoring.promtool)):
+        print(f"[gitops] {name}: building if not cached (minutes when the Go caches are cold)", flush=True)
+        print(f"[gitops] {name}: {build()}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
