@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import router_setups as setups
-from bench.router import cpu_of, machine, percentile, py_spy_binary, run_wrk, top_frames
+from bench.router import chat_body, cpu_of, machine, percentile, py_spy_binary, run_wrk, top_frames, wrk_script
 from bench.runtime_tier1 import rotated
 from e2e import processes
 from e2e.paths import cache_dir
@@ -45,25 +45,10 @@ KEY = "sk-bench-key"
 LITELLM = Path.home() / ".cache/evolved-pipelines/litellm-venv/bin/litellm"
 GOAL_TIMES_LITELLM_PER_CORE = 30
 GOAL_ADDED_P50_MS = 0.7
-LUA = """wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-%s
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format(nil, nil, nil, '{"model":"bench","messages":[{"role":"user","content":"Hello number ' .. n .. '"}]}')
-end
-"""
-
-
-def body(n: int) -> bytes:
-    return b'{"model":"bench","messages":[{"role":"user","content":"Hello number %d"}]}' % n
 
 
 def script(auth: bool) -> Path:
-    path = Path(tempfile.mkdtemp(prefix="bench-llm-")) / ("post-auth.lua" if auth else "post.lua")
-    path.write_text(LUA % (f'wrk.headers["Authorization"] = "Bearer {KEY}"' if auth else ""))
-    return path
+    return wrk_script({"Authorization": f"Bearer {KEY}"} if auth else None)
 
 
 def wait_answering(setup: setups.Setup, auth: bool, timeout: float = 90) -> setups.Setup:
@@ -74,7 +59,7 @@ def wait_answering(setup: setups.Setup, auth: bool, timeout: float = 90) -> setu
             raise RuntimeError(f"{setup.name} exited:\n" + "\n".join(p.log_tail() for p in setup.procs))
         try:
             conn = http.client.HTTPConnection("127.0.0.1", setup.port, timeout=5)
-            conn.request("POST", setups.PATH, body(0), headers)
+            conn.request("POST", setups.PATH, chat_body(0), headers)
             response = conn.getresponse()
             data = response.read()
             conn.close()
@@ -151,7 +136,7 @@ def one_at_a_time(chosen: dict[str, setups.Setup], auth: dict[str, bool], pairs:
                     **({"Authorization": f"Bearer {KEY}"} if auth[name] else {}),
                 }
                 start = time.perf_counter()
-                conns[name].request("POST", setups.PATH, body(10_000_000 + i), headers)
+                conns[name].request("POST", setups.PATH, chat_body(10_000_000 + i), headers)
                 response = conns[name].getresponse()
                 response.read()
                 samples[name].append(1000 * (time.perf_counter() - start))

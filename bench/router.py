@@ -58,6 +58,7 @@ GOAL_OF_NGINX = 1 / 3
 ANSWERS = {answer(name): name for name in setups.WEIGHTS}
 LUA = """wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+%s
 local n = 0
 request = function()
   n = n + 1
@@ -71,9 +72,11 @@ def chat_body(n: int) -> bytes:
     return b'{"model":"bench","messages":[{"role":"user","content":"Hello number %d"}]}' % n
 
 
-def wrk_script() -> Path:
-    script = Path(tempfile.mkdtemp(prefix="bench-router-")) / "post.lua"
-    script.write_text(LUA)
+def wrk_script(headers: dict[str, str] | None = None) -> Path:
+    """wrk's Lua script posting :func:`chat_body` ``n`` as request ``n``, with extra ``headers``."""
+    extra = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in (headers or {}).items())
+    script = Path(tempfile.mkdtemp(prefix="bench-wrk-")) / "post.lua"
+    script.write_text(LUA % extra)
     return script
 
 
