@@ -310,8 +310,11 @@ class Controller:
         else:
             deployments = self._deployments(key, pipeline)
             decision = None if memory.problems else await self._decide(key, memory, pipeline, previous, deployments)
+            ready = {name: d.ready for name, d in deployments.items()}
             flow = (
-                self._traffic(key, pipeline, previous.get("traffic") or {}, decision) if not memory.problems else None
+                None
+                if memory.problems
+                else self._traffic(key, pipeline, previous.get("traffic") or {}, ready, decision)
             )
             # Status holds the Deployments to what was rendered: a rollout may have scaled the
             # candidate or given stable the candidate's programs (not what the spec declares).
@@ -402,9 +405,14 @@ class Controller:
         return {name: d.ready for name, d in self._deployments(key, pipeline).items()}
 
     def _traffic(
-        self, key: PipelineKey, pipeline: PipelineInput, previous: Mapping[str, Any], decision: Decision | None = None
+        self,
+        key: PipelineKey,
+        pipeline: PipelineInput,
+        previous: Mapping[str, Any],
+        ready: Mapping[str, int],
+        decision: Decision | None,
     ) -> tuple[dict[str, Any], TrafficVerdict]:
-        """``status.traffic`` and the provider's verdict, from the cache."""
+        """``status.traffic`` and the provider's verdict, from the cache (``ready``: variant -> ready pods)."""
         children = self.cache.children(key)
         name = router_name(pipeline.name)
         router, lease, route = (
@@ -418,7 +426,6 @@ class Controller:
             route=route.route if route else None,
         )
         provider = traffic.provider_for(pipeline)
-        ready = self._ready(key, pipeline)
         weights = traffic.effective_weights(pipeline, ready, decision)
         before = (previous.get("confirmedWeights"), previous.get("confirmedTime"))
         confirmed = provider.confirmed(weights, observed, before, now())

@@ -6,6 +6,7 @@ analyzer with the step's settings, which reads a source and judges the result.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -50,8 +51,6 @@ def make_analyzer(endpoints: Endpoints | None = None) -> Analyzer:
     scrapes), a Prometheus source per URL; measure, then judge (``analysis.judge``). With
     ``endpoints``, the router source scrapes every router pod (the entry Service's EndpointSlices)
     and sums their windows; ``EVOLVED_ROUTER_METRICS_URL`` (a router run as a local process) wins."""
-    import os
-
     from evolved_operator.analysis.judge import judge
     from evolved_operator.analysis.prometheus_source import PrometheusSource
     from evolved_operator.analysis.router_source import ENV_URL, RouterSource
