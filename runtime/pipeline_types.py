@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -60,13 +61,16 @@ class SyncLLM:
     """The synchronous ``LLMHandle`` translation programs get (they run in a worker thread).
 
     Each call runs ``ChatLLM.chat`` on the event loop and waits for it; token usage adds up in
-    ``usage`` so the response can report it.
+    ``usage`` so the response can report it. The call runs in the context of the request that
+    built the handle, so the admission stages see its caller: per-key budgets stop a
+    translation's LLM calls too, and its cost is the request's.
     """
 
     def __init__(self, llm: ChatLLM, loop: asyncio.AbstractEventLoop, timeout_s: float) -> None:
         self._llm = llm
         self._loop = loop
         self._loop_thread = threading.get_ident()  # built on the loop's thread
+        self._context = contextvars.copy_context()  # the request's (its admission ticket)
         self._timeout_s = timeout_s
         self._lock = threading.Lock()
         self.usage: dict[str, int] = {}
@@ -76,7 +80,8 @@ class SyncLLM:
         if threading.get_ident() == self._loop_thread:
             raise RuntimeError("LLMHandle.complete() was called on the event loop's thread; it would deadlock")
         messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
-        future = asyncio.run_coroutine_threadsafe(self._llm.chat(messages), self._loop)
+        # the loop schedules the call in a copy of the calling thread's context: enter the request's
+        future = self._context.copy().run(asyncio.run_coroutine_threadsafe, self._llm.chat(messages), self._loop)
         try:
             reply = future.result(self._timeout_s)
         except TimeoutError:

@@ -178,7 +178,7 @@ class Admission:
 
     async def after(self, reserved: float, provider: str, model: str, usage: dict[str, int], cost: float) -> None:
         ticket = CURRENT.get()
-        if ticket is None:  # a call from a program's worker thread: no request context
+        if ticket is None:  # a call made outside any request (none today): priced, not attributed
             if provider:
                 self.costs.record(provider, model, "translation", usage, cost)
         elif provider:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.client
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -15,6 +16,7 @@ from openai import OpenAI
 
 from e2e.fake_upstream import FakeUpstream, Step
 from e2e.kube import wait_for
+from evolved_runtime.english import translate
 
 KEY = "sk-test-key-1"
 HAIKU = [{"role": "user", "content": "Write a haiku about rain"}]
@@ -174,6 +176,41 @@ def test_over_budget_the_solvers_still_answer_and_the_llm_gets_429(start_runtime
     metrics = runtime.get("/metrics")[1].decode()
     assert 'evolved_budget_alert{window="hour"} 1.0' in metrics
     assert "budget alert" in runtime.process.log_path.read_text()
+
+
+def test_a_per_key_budget_stops_the_llm_calls_of_a_translation_program(
+    start_runtime: Any, upstream: FakeUpstream, tmp_path: Path
+) -> None:
+    # the translation asks the LLM for SymIL; its calls are the caller's: priced, budgeted, refused
+    problem = translate(SYLLOGISM[0]["content"], 1)
+    assert problem is not None
+    upstream.behaviour.reply = problem.model_dump_json()
+    programs = tmp_path / "programs"
+    programs.mkdir()
+    (programs / "router.py").write_text(
+        "def route(prompt, context):\n    return {'tier': 1, 'symil_level': 3, 'profile_name': 'syllogism'}\n"
+    )
+    (programs / "translation.py").write_text(
+        "import json\n\ndef translate(prompt, level, hints, llm):\n"
+        "    return None if llm is None else json.loads(llm.complete(prompt))\n"
+    )
+    priced = {"providers": [{"name": "p", "base_url": upstream.base_url, "model": "m",
+                             "input_usd_per_mtok": 100_000, "output_usd_per_mtok": 100_000}]}  # fmt: skip
+    runtime = start_runtime(config(upstream, llm=priced, programs_dir=str(programs), cache={"enabled": False},
+                                   budgets={"per_key_hourly_usd": 0.5}), env=ENV)  # fmt: skip
+    spender = OpenAI(base_url=runtime.base_url, api_key=KEY, max_retries=0)
+    first = spender.chat.completions.create(model="t", messages=SYLLOGISM)  # type: ignore[arg-type]  # costs $0.8
+    assert first.choices[0].message.content.startswith("VALID")  # type: ignore[union-attr]
+    calls = upstream.requests
+    with pytest.raises(openai.RateLimitError) as caught:
+        spender.chat.completions.create(model="t", messages=SYLLOGISM)  # type: ignore[arg-type]
+    assert caught.value.body["code"] == "budget_exceeded"  # type: ignore[index]
+    assert "key budget" in caught.value.body["message"]  # type: ignore[index]
+    assert upstream.requests == calls  # neither the translation nor Tier 0 reached the provider
+    other = OpenAI(base_url=runtime.base_url, api_key="sk-other", max_retries=0)
+    assert other.chat.completions.create(model="t", messages=SYLLOGISM).choices[0].message.content.startswith("VALID")  # type: ignore[arg-type,union-attr]
+    costs = spender._client.get(f"{runtime.url}/costs", headers={"Authorization": f"Bearer {KEY}"}).json()
+    assert [(row["tier"], row["requests"]) for row in costs["data"]] == [("1", 2)]  # the requests' own tier
 
 
 def test_a_budget_crossed_by_concurrent_requests_overspends_by_at_most_one_estimate(
