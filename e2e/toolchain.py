@@ -45,6 +45,7 @@ TRAEFIK_VERSION = "v3.6.12"  # v3.7.x: some of its dependencies are not served b
 GATEWAY_API_VERSION = "v1.4.0"  # the version Traefik v3.6.12 is built with (its go.mod)
 PROMETHEUS_VERSION = "v0.316.0"  # Prometheus 3.16.0: its Go module numbers v3.X.Y as v0.3XX.Y
 METRICS_SERVER_VERSION = "v0.8.1"  # the version KWOK v0.8.0's kwokctl runs by default
+KIND_VERSION = "v0.30.0"  # make kind-up's node image is its default (a test reads it from the module)
 
 _REPLACE_RE = re.compile(r"^\s*(\S+)\s*=>\s*(\.\.?/\S*)\s*$")
 
@@ -158,6 +159,12 @@ def targets() -> list[Target]:
             version=HELM_VERSION,
             packages={"helm": "helm.sh/helm/v3/cmd/helm"},
             ldflags=(f"-X helm.sh/helm/v3/internal/version.version={HELM_VERSION}", "-s -w"),
+        ),
+        Installed(
+            name="kind",
+            version=KIND_VERSION,
+            packages={"kind": "sigs.k8s.io/kind"},
+            ldflags=("-s -w",),
         ),
         Installed(
             name="vegeta",
