@@ -116,11 +116,14 @@ def child_main(argv: list[str]) -> int:
         smoke.mark(component, "import")
         try:
             module = load_module(component, paths[component])
-        except ProgramLoadError as exc:
-            problems.append([component, exc.problem])
-            continue
-        except MemoryError:
-            problems.append([component, f"allocates without bound: ran out of memory (limit {memory_mb} MB) at import"])
+        except (ProgramLoadError, MemoryError) as exc:
+            # the loader reports a MemoryError at import as a load error caused by it
+            if isinstance(exc, ProgramLoadError) and not isinstance(exc.__cause__, MemoryError):
+                problems.append([component, exc.problem])
+            else:
+                problems.append(
+                    [component, f"allocates without bound: ran out of memory (limit {memory_mb} MB) at import"]
+                )
             continue
         problem = smoke.run(component, module)
         if problem:
