@@ -104,12 +104,18 @@ class Budgets:
             self.spent[key] = self.spent.get(key, 0.0) + amount
         return [self.spent[key] for key in keys]
 
-    def exceeded_now(self, caller: str) -> str | None:
-        """From this process's view (no Redis round trip): which budget is spent, if any."""
+    def exceeded_now(self, caller: str) -> ServiceError | None:
+        """From this process's view (no Redis round trip): the refusal for a spent budget, if any."""
         for key, usd, scope, window in self._keys(caller, self.clock()):
             if over(self.spent.get(key, 0.0), usd):
-                return f"the {scope} budget of ${usd:g} per {window} is spent"
+                return self._refusal(usd, scope, window)
         return None
+
+    def _refusal(self, usd: float, scope: str, window: str) -> ServiceError:
+        """429 ``budget_exceeded``, with ``Retry-After`` until the window turns."""
+        return ServiceError(429, "budget_exceeded", f"the {scope} budget of ${usd:g} per {window} is spent; "
+                            "answers the solvers can give are still served", retry_after=str(
+                                self._retry_after(window)))  # fmt: skip
 
     async def reserve(self, caller: str, estimate: float) -> float:
         """Reserve ``estimate`` USD, or raise a 429 ``budget_exceeded`` (reserving nothing)."""
@@ -121,9 +127,7 @@ class Budgets:
             if over(total - estimate, usd):
                 await self._add([e[0] for e in entries], -estimate)
                 metrics.refused("budget", f"{scope}_{window}")
-                raise ServiceError(429, "budget_exceeded", f"the {scope} budget of ${usd:g} per {window} is spent; "
-                                   "answers the solvers can give are still served", retry_after=str(
-                                       self._retry_after(window)))  # fmt: skip
+                raise self._refusal(usd, scope, window)
             self._alert(key, usd, scope, window, total)
         return estimate
 

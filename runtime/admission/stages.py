@@ -48,7 +48,7 @@ class Ticket:
     stages: list[str] = field(default_factory=list)
     key_id: str | None = None
     caller: str = ANONYMOUS
-    over_budget: str | None = None
+    over_budget: ServiceError | None = None  # the refusal for a budget already spent at admission
     cache_key: str | None = None
     cache_level: str = "off"
     semantic: Probe | None = None
@@ -169,10 +169,9 @@ class Admission:
             return 0.0
         ticket = CURRENT.get()
         caller = ticket.caller if ticket is not None else ANONYMOUS
-        if ticket is not None and ticket.over_budget:
+        if ticket is not None and ticket.over_budget is not None:
             metrics.refused("budget", "spent")
-            raise ServiceError(429, "budget_exceeded",
-                               f"{ticket.over_budget}; answers the solvers can give are still served")  # fmt: skip
+            raise ticket.over_budget
         estimate = estimate_usd(messages, params, self.config.budgets.estimate_output_tokens, price)
         return await self.budgets.reserve(caller, estimate)
 

@@ -172,6 +172,7 @@ def test_over_budget_the_solvers_still_answer_and_the_llm_gets_429(start_runtime
     with pytest.raises(openai.RateLimitError) as caught:
         client.chat.completions.create(model="t", messages=HAIKU, max_tokens=5)  # type: ignore[arg-type]
     assert caught.value.body["code"] == "budget_exceeded"  # type: ignore[index]
+    assert 1 <= int(caught.value.response.headers["retry-after"]) <= 3601  # docs/runtime.md: with Retry-After
     assert client.chat.completions.create(model="t", messages=SYLLOGISM).choices[0].message.content.startswith("VALID")  # type: ignore[arg-type,union-attr]
     metrics = runtime.get("/metrics")[1].decode()
     assert 'evolved_budget_alert{window="hour"} 1.0' in metrics

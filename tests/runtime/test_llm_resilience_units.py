@@ -197,5 +197,7 @@ async def test_a_per_key_budget_stops_one_caller_and_not_another() -> None:
     assert caught.value.code == "budget_exceeded"
     assert caught.value.retry_after == "1"  # the clock above is half a second before midnight (UTC)
     assert await budgets.reserve("bob", 0.4) == 0.4
-    assert budgets.exceeded_now("ann") is not None
+    refusal = budgets.exceeded_now("ann")  # the admission's view, without a reservation
+    assert refusal is not None
+    assert (refusal.code, refusal.retry_after) == ("budget_exceeded", "1")
     assert budgets.exceeded_now("bob") is None
