@@ -7,8 +7,9 @@ which returns the new total): a call whose total *before* its own estimate was a
 over a limit is refused (and its reservation given back). After the call the reservation is
 settled with the real cost. So concurrent requests can overspend a limit by at most one
 estimate (the call that crosses it) plus, for each call in flight, its real cost above its
-estimate. Crossing ``alert_ratio`` of a pipeline budget logs one ``budget alert`` event per
-window; ``evolved_budget_used_ratio`` shows the share spent.
+estimate. Crossing ``alert_ratio`` of a pipeline budget, judged when a call settles (real costs,
+not a call's estimate), logs one ``budget alert`` event per window; ``evolved_budget_used_ratio``
+shows the share spent.
 """
 
 from __future__ import annotations
@@ -123,20 +124,25 @@ class Budgets:
         if not entries:
             return 0.0
         totals = await self._add([e[0] for e in entries], estimate)
-        for (key, usd, scope, window), total in zip(entries, totals, strict=True):
+        for (_, usd, scope, window), total in zip(entries, totals, strict=True):
             if over(total - estimate, usd):
                 await self._add([e[0] for e in entries], -estimate)
                 metrics.refused("budget", f"{scope}_{window}")
                 raise self._refusal(usd, scope, window)
-            self._alert(key, usd, scope, window, total)
         return estimate
 
     async def settle(self, caller: str, reserved: float, actual: float) -> None:
+        """Replace the reservation by the real cost; the alert is judged here, on real costs (plus
+        the reservations of calls still in flight), never on this call's estimate."""
         entries = self._keys(caller, self.clock())
-        if entries and actual != reserved:
-            totals = await self._add([e[0] for e in entries], actual - reserved)
-            for (key, usd, scope, window), total in zip(entries, totals, strict=True):
-                self._alert(key, usd, scope, window, total)
+        if not entries:
+            return
+        keys = [e[0] for e in entries]
+        totals = (
+            await self._add(keys, actual - reserved) if actual != reserved else [self.spent.get(k, 0.0) for k in keys]
+        )
+        for (key, usd, scope, window), total in zip(entries, totals, strict=True):
+            self._alert(key, usd, scope, window, total)
 
     def _alert(self, key: str, usd: float, scope: str, window: str, total: float) -> None:
         if scope == "pipeline" and total >= usd * self.config.alert_ratio and key not in self.alerted:

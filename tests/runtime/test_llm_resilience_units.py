@@ -201,3 +201,19 @@ async def test_a_per_key_budget_stops_one_caller_and_not_another() -> None:
     assert refusal is not None
     assert (refusal.code, refusal.retry_after) == ("budget_exceeded", "1")
     assert budgets.exceeded_now("bob") is None
+
+
+async def test_the_budget_alert_is_judged_on_real_costs_not_on_an_estimate(caplog: pytest.LogCaptureFixture) -> None:
+    from evolved_runtime.admission.budgets import Budgets
+    from evolved_runtime.config import BudgetConfig
+
+    budgets = Budgets(BudgetConfig(hourly_usd=1.0), redis=None, clock=lambda: 3600.0 * 10)
+    with caplog.at_level("WARNING", logger="evolved_runtime.budgets"):
+        reserved = await budgets.reserve("ann", 0.9)  # a generous estimate: 90% of the hour's budget
+        await budgets.settle("ann", reserved, 0.01)  # the call cost one cent
+        assert [r.message for r in caplog.records] == []
+        reserved = await budgets.reserve("ann", 0.05)
+        await budgets.settle("ann", reserved, 0.8)  # now 81% is really spent
+    alerts = [r for r in caplog.records if r.message == "budget alert"]
+    assert len(alerts) == 1
+    assert alerts[0].fields["spent_usd"] == pytest.approx(0.81)  # type: ignore[attr-defined]
