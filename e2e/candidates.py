@@ -46,3 +46,11 @@ def unpause(kubectl: Kubectl, obj: dict[str, Any]) -> None:
 
 def analysis(**settings: Any) -> dict[str, Any]:
     return {"analysis": {"intervalSeconds": 5, "minRequests": 10, **settings}}
+
+
+def promoted_canary(name: str, namespace: str, prometheus_url: str) -> dict[str, Any]:
+    """A good candidate in two steps (30%, 60%), each judged by an analysis on the Prometheus at
+    ``prometheus_url``: the promotion scenario of the end-to-end tests."""
+    checks = {"provider": "prometheus", "prometheusURL": prometheus_url, "maxErrorRate": 1}
+    steps = [{"setWeight": 30}, analysis(**checks), {"setWeight": 60}, analysis(**checks)]
+    return candidate_pipeline(name, namespace, {"router": GOOD}, steps)

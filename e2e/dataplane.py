@@ -12,7 +12,7 @@ import json
 import socket
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,15 +126,22 @@ def start_router(plane: DataPlane, pipeline: dict[str, Any], workdir: Path, port
 
 @contextmanager
 def running(
-    kubectl: Kubectl, namespace: str, name: str, workdir: Path, router: bool = True, router_port: int = 0
+    kubectl: Kubectl,
+    namespace: str,
+    name: str,
+    workdir: Path,
+    router: bool = True,
+    router_port: int = 0,
+    worker_ports: Mapping[str, int] | None = None,
 ) -> Iterator[DataPlane]:
-    """Every variant's worker and (``router``) the router of pipeline ``name`` (on ``router_port``,
-    else a free one); stopped on exit."""
+    """Every variant's worker (on its port in ``worker_ports``, else a free one) and (``router``) the
+    router of pipeline ``name`` (on ``router_port``, else a free one); stopped on exit."""
     plane = DataPlane()
     try:
         pipeline = kubectl.get("evp", name, "-n", namespace)
         for variant in pipeline["spec"]["variants"]:
-            start_worker(plane, kubectl, namespace, name, variant["name"], workdir)
+            port = (worker_ports or {}).get(variant["name"], 0)
+            start_worker(plane, kubectl, namespace, name, variant["name"], workdir, port)
         if router:
             start_router(plane, pipeline, workdir, router_port)
         yield plane

@@ -33,8 +33,11 @@ def stop_dev_operator() -> None:
     processes.stop_pidfile(cache_dir() / "operator.pid")
 
 
-def start_operator(kubeconfig: str, log_path: Path, *extra: str) -> processes.Background:
-    """Start `evolved-operator run` (all namespaces unless told otherwise) and return its handle."""
+def start_operator(
+    kubeconfig: str, log_path: Path, *extra: str, env: dict[str, str] | None = None
+) -> processes.Background:
+    """Start `evolved-operator run` (all namespaces unless told otherwise; ``env`` added to its
+    environment) and return its handle."""
     stop_dev_operator()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,4 +53,4 @@ def start_operator(kubeconfig: str, log_path: Path, *extra: str) -> processes.Ba
     ]
     if not any(a.startswith("--namespace") for a in extra):
         cmd.append("--all-namespaces")
-    return processes.start("evolved-operator", cmd, log_path, env={"KUBECONFIG": kubeconfig})
+    return processes.start("evolved-operator", cmd, log_path, env={**(env or {}), "KUBECONFIG": kubeconfig})

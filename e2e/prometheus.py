@@ -1,10 +1,11 @@
-"""A real Prometheus for the analysis tests: a local process scraping the routers the test started.
+"""A real Prometheus for the analysis tests: a local process scraping the processes the test started.
 
 Prometheus (built from its Go module by ``e2e.toolchain``, service discovery left out) runs on
-127.0.0.1 on a free port with a generated config: one static target per router the caller names,
-scraped every second with the labels given for it (``namespace`` and ``pipeline``, as the scrape
-config in docs/rollouts.md attaches them in a cluster). Its data lives in a folder of the test;
-it is stopped by PID (and dies with the test process when ``setpriv`` is there).
+127.0.0.1 on a free port with a generated config: one static target per router (or worker, or
+operator) the caller names, scraped every second with the labels given for it (``namespace`` and
+``pipeline``, as the scrape config in docs/rollouts.md attaches them in a cluster), in the job it
+names. Its data lives in a folder of the test; it is stopped by PID (and dies with the test process
+when ``setpriv`` is there).
 """
 
 from __future__ import annotations
@@ -31,10 +32,13 @@ JOB = "evolved-router"
 
 @dataclass(frozen=True)
 class Target:
-    """A router to scrape: ``host:port`` (``/metrics``) and the labels its samples get."""
+    """A process to scrape: ``host:port`` (``/metrics``), the labels its samples get, its job, and
+    whether the labels it exports win over the target's (``honor_labels``)."""
 
     address: str
     labels: Mapping[str, str]
+    job: str = JOB
+    honor_labels: bool = False
 
 
 @dataclass
@@ -56,15 +60,20 @@ class Prometheus:
 
 
 def config(targets: list[Target]) -> dict[str, Any]:
-    """A Prometheus config scraping each target every second with its labels."""
+    """A Prometheus config scraping each target every second with its labels, one scrape config per job."""
+    jobs: dict[str, list[Target]] = {}
+    for target in targets:
+        jobs.setdefault(target.job, []).append(target)
     return {
         "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
         "scrape_configs": [
             {
-                "job_name": JOB,
+                "job_name": job,
                 "scrape_timeout": SCRAPE_INTERVAL,
-                "static_configs": [{"targets": [t.address], "labels": dict(t.labels)} for t in targets],
+                "honor_labels": any(t.honor_labels for t in group),
+                "static_configs": [{"targets": [t.address], "labels": dict(t.labels)} for t in group],
             }
+            for job, group in jobs.items()
         ],
     }
 

@@ -9,7 +9,9 @@ and the router's own watch would in a cluster:
   worker is restarted on its port with the ConfigMap the operator wrote for it.
 
 A load generator sends requests through the router and keeps every answer's status, variant
-and verdict, so a test can say how many clients saw an error.
+and verdict, so a test can say how many clients saw an error. ``run_rollout`` drives one rollout
+with them, from the apply to its end, for the end-to-end tests (``start_operator`` starts the
+operator they need).
 """
 
 from __future__ import annotations
@@ -19,18 +21,22 @@ import threading
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from e2e import dataplane
+from e2e import dataplane, gateway_api, operator_proc
+from e2e.candidates import unpause
+from e2e.evp import apply
 from e2e.kube import Kubectl, wait_for
+from e2e.processes import Background
 
 PROGRAM_HASH = "pipelines.evolved.io/program-hash"
 FOLLOW_EVERY_S = 0.2
 LOAD_LIMIT_S = 600.0  # a load generator stops by itself after this, whatever the test does
+ROLLOUT_TIMEOUT_S = 150
 
 
 def drained(weights: dict[str, int], variant: str) -> dict[str, int]:
@@ -193,10 +199,18 @@ def prompts(count: int = 60) -> list[str]:
 
 @contextmanager
 def following(
-    kubectl: Kubectl, namespace: str, name: str, workdir: Path, router_port: int
+    kubectl: Kubectl,
+    namespace: str,
+    name: str,
+    workdir: Path,
+    router_port: int,
+    worker_ports: Mapping[str, int] | None = None,
 ) -> Iterator[tuple[dataplane.DataPlane, Follower]]:
-    """Workers, the router (on ``router_port``) and a follower for pipeline ``name``."""
-    with dataplane.running(kubectl, namespace, name, workdir, router_port=router_port) as plane:
+    """Workers (on ``worker_ports``, else free ports), the router (on ``router_port``) and a follower
+    for pipeline ``name``."""
+    with dataplane.running(
+        kubectl, namespace, name, workdir, router_port=router_port, worker_ports=worker_ports
+    ) as plane:
         pipeline = kubectl.get("evp", name, "-n", namespace)
         stable = next(v["name"] for v in pipeline["spec"]["variants"] if v.get("role", "stable") == "stable")
         follower = Follower(kubectl, namespace, name, plane, workdir, stable)
@@ -208,6 +222,54 @@ def following(
             follower.stop()
 
 
+def start_operator(kubeconfig: str, kubectl: Kubectl, router_port: int, log_path: Path, *extra: str) -> Background:
+    """The operator (after its CRD and the Gateway API CRDs, as the cluster tests' ``operator``
+    fixture starts it), told where the local router's metrics are (in a cluster: its Service)."""
+    operator_proc.install_crd(kubectl)
+    gateway_api.install_crds(kubectl)
+    metrics_url = f"http://127.0.0.1:{router_port}/metrics"
+    return operator_proc.start_operator(kubeconfig, log_path, *extra, env={"EVOLVED_ROUTER_METRICS_URL": metrics_url})
+
+
+def run_rollout(
+    kubectl: Kubectl,
+    namespace: str,
+    obj: dict[str, Any],
+    workdir: Path,
+    router_port: int,
+    phases: set[str],
+    *,
+    load_prompts: list[str] | None = None,
+    worker_ports: Mapping[str, int] | None = None,
+    observe: Callable[[dataplane.DataPlane], None] | None = None,
+) -> tuple[dict[str, Any], Load, int]:
+    """Apply ``obj`` (paused), start its data plane and a load of ``load_prompts`` (default:
+    ``prompts()``), unpause, wait for one of ``phases``. After a promotion, wait for the stable
+    worker's restart and more traffic, then ``observe`` the data plane (the load still running).
+    Returns the pipeline as last read, the load and the stable worker's restarts."""
+    name = obj["metadata"]["name"]
+    apply(kubectl, obj)
+    wait_for("the pipeline's children", lambda: kubectl.get("configmap", f"{name}-candidate", "-n", namespace), 60)
+    wait_for("the Deployments", lambda: kubectl.get("deployment", f"{name}-candidate", "-n", namespace), 60)
+    with following(kubectl, namespace, name, workdir, router_port, worker_ports) as (plane, follower):
+        load = Load(f"{plane.router}/v1/chat/completions", load_prompts or prompts())
+        load.start()
+        try:
+            wait_for("traffic through the router", lambda: load.total() >= 50, timeout=60)
+            unpause(kubectl, obj)
+            final = wait_phase(kubectl, namespace, name, phases, ROLLOUT_TIMEOUT_S)
+            if final["status"]["rollout"]["phase"] == "Completed":  # the stable worker has rolled too
+                wait_for("the stable worker on the promoted programs", lambda: follower.restarts >= 1, timeout=30)
+                seen = load.total()
+                wait_for("more traffic after the promotion", lambda: load.total() >= seen + 50, timeout=60)
+                if observe is not None:
+                    observe(plane)
+        finally:
+            load.stop()
+        assert not follower.errors, follower.errors
+        return final, load, follower.restarts
+
+
 def wait_phase(kubectl: Kubectl, namespace: str, name: str, phases: set[str], timeout: float) -> dict[str, Any]:
     def reached() -> dict[str, Any] | None:
         obj = kubectl.get("evp", name, "-n", namespace) or {}
@@ -216,4 +278,4 @@ def wait_phase(kubectl: Kubectl, namespace: str, name: str, phases: set[str], ti
     return wait_for(f"{name} rollout in {sorted(phases)}", reached, timeout=timeout)
 
 
-__all__ = ["Follower", "Load", "following", "prompts", "wait_phase"]
+__all__ = ["Follower", "Load", "following", "prompts", "run_rollout", "start_operator", "wait_phase"]

@@ -13,21 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from e2e import operator_proc, processes
+from e2e import processes
 from e2e import prometheus as prom
-from e2e.candidates import FAILING, GOOD, WRONG, analysis, candidate_pipeline, unpause
+from e2e.candidates import FAILING, GOOD, WRONG, analysis, candidate_pipeline, promoted_canary
 from e2e.dataplane import free_port
-from e2e.evp import apply
-from e2e.kube import Kubectl, wait_for
-from e2e.rollout_plane import Load, following, prompts, wait_phase
+from e2e.kube import Kubectl
+from e2e.rollout_plane import run_rollout, start_operator
 
 pytestmark = pytest.mark.cluster
-
-ROLLOUT_TIMEOUT_S = 150
 
 
 @pytest.fixture(scope="module")
@@ -39,38 +35,9 @@ def router_port() -> int:
 def rollout_operator(
     kubeconfig: str, kubectl: Kubectl, router_port: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[processes.Background]:
-    """The operator, told where the local router's metrics are (in a cluster: its Service)."""
-    operator_proc.install_crd(kubectl)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("EVOLVED_ROUTER_METRICS_URL", f"http://127.0.0.1:{router_port}/metrics")
-        proc = operator_proc.start_operator(kubeconfig, tmp_path_factory.mktemp("operator") / "operator.log")
+    proc = start_operator(kubeconfig, kubectl, router_port, tmp_path_factory.mktemp("operator") / "operator.log")
     yield proc
     proc.stop()
-
-
-def run_rollout(
-    kubectl: Kubectl, namespace: str, obj: dict[str, Any], workdir: Path, router_port: int, phases: set[str]
-) -> tuple[dict[str, Any], Load, int]:
-    """Apply paused, start the data plane and the load, unpause, wait for one of ``phases``."""
-    name = obj["metadata"]["name"]
-    apply(kubectl, obj)
-    wait_for("the pipeline's children", lambda: kubectl.get("configmap", f"{name}-candidate", "-n", namespace), 60)
-    wait_for("the Deployments", lambda: kubectl.get("deployment", f"{name}-candidate", "-n", namespace), 60)
-    with following(kubectl, namespace, name, workdir, router_port) as (plane, follower):
-        load = Load(f"{plane.router}/v1/chat/completions", prompts())
-        load.start()
-        try:
-            wait_for("traffic through the router", lambda: load.total() >= 50, timeout=60)
-            unpause(kubectl, obj)
-            final = wait_phase(kubectl, namespace, name, phases, ROLLOUT_TIMEOUT_S)
-            if final["status"]["rollout"]["phase"] == "Completed":  # the stable worker has rolled too
-                wait_for("the stable worker on the promoted programs", lambda: follower.restarts >= 1, timeout=30)
-                seen = load.total()
-                wait_for("more traffic after the promotion", lambda: load.total() >= seen + 50, timeout=60)
-        finally:
-            load.stop()
-        assert not follower.errors, follower.errors
-        return final, load, follower.restarts
 
 
 def test_a_good_candidate_is_promoted_through_every_step_with_no_client_error(
@@ -78,9 +45,7 @@ def test_a_good_candidate_is_promoted_through_every_step_with_no_client_error(
 ) -> None:
     with prom.running([prom.Target(f"127.0.0.1:{router_port}", {"namespace": namespace, "pipeline": "good"})],
                       tmp_path / "prometheus") as prometheus:  # fmt: skip
-        checks = {"provider": "prometheus", "prometheusURL": prometheus.url, "maxErrorRate": 1}
-        steps = [{"setWeight": 30}, analysis(**checks), {"setWeight": 60}, analysis(**checks)]
-        obj = candidate_pipeline("good", namespace, {"router": GOOD}, steps)
+        obj = promoted_canary("good", namespace, prometheus.url)
         final, load, restarts = run_rollout(kubectl, namespace, obj, tmp_path, router_port, {"Completed", "RolledBack"})
     rollout = final["status"]["rollout"]
     assert rollout["phase"] == "Completed", rollout
