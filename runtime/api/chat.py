@@ -306,4 +306,6 @@ async def handle(state: RuntimeState, payload: bytes, heads: Heads | None = NO_H
                    (b"x-evolved-program-hash", state.program_hash.encode()), cache_header]  # fmt: skip
     if info.verdict:
         raw_headers.append((b"x-evolved-verdict", info.verdict.encode()))
+    if ticket.cost_usd:  # what the router sums per variant for the analysis' maxCostPerRequestUsd
+        raw_headers.append((b"x-evolved-cost-usd", f"{ticket.cost_usd:.9g}".encode()))
     return JsonBytes(_completion(rid, result.model or model, result), raw_headers)

@@ -16,6 +16,7 @@ import pytest
 from openai import AsyncOpenAI, OpenAI
 
 from e2e import processes
+from e2e.fake_upstream import FakeUpstream
 from e2e.kube import wait_for
 from evolved_runtime.router.pick import Split
 from tests.runtime.conftest import Runtime, free_port, http_status, wait_until
@@ -186,3 +187,27 @@ async def test_a_workers_stream_reaches_the_client_through_the_router(
     assert "x = 5" in text
     assert len(chunks) >= 3
     assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_the_router_sums_what_the_workers_llm_calls_cost_per_variant(
+    start_router: StartRouter, start_runtime: Any, upstream: FakeUpstream
+) -> None:
+    """The analysis' cost check reads the router's evolved_router_cost_usd_total: each worker says
+    what a response cost in X-Evolved-Cost-USD, and the sum matches the worker's /costs."""
+    priced = {"providers": [{"name": "p", "base_url": upstream.base_url, "model": "m",
+                             "input_usd_per_mtok": 1000, "output_usd_per_mtok": 2000}]}  # fmt: skip
+    worker = start_runtime({"variant": "canary", "llm": priced})
+    router = start_router("--variant", f"canary={worker.url}", "--weight", "canary=100")
+    client = OpenAI(base_url=router.url + "/v1", api_key="none", max_retries=0)
+    for i in range(3):
+        raw = client.chat.completions.with_raw_response.create(
+            model="t", messages=[{"role": "user", "content": f"Write a haiku about rain, take {i}"}]
+        )
+        assert float(raw.headers["x-evolved-cost-usd"]) == pytest.approx(0.013)  # 3 in, 5 out
+    solver = client.chat.completions.with_raw_response.create(
+        model="t", messages=[{"role": "user", "content": SYLLOGISM}]
+    )
+    assert "x-evolved-cost-usd" not in solver.headers  # the solvers cost nothing
+    worker_total = json.loads(worker.get("/costs")[1])["total_usd"]
+    assert worker_total == pytest.approx(0.039)
+    assert router.metrics()['evolved_router_cost_usd_total{variant="canary"}'] == pytest.approx(worker_total)
