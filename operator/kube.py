@@ -76,16 +76,16 @@ class LightKube:
         try:
             async with self._writes:
                 await self._client.delete(_resource(api_version, kind), name, namespace=namespace)
-        except ApiError as exc:
-            if exc.status.code != 404:
+        except (ApiError, httpx2.HTTPStatusError) as exc:
+            if not is_not_found(exc):
                 raise
 
     async def get(self, api_version: str, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         self.requests["get"] += 1
         try:
             found = await self._client.get(_resource(api_version, kind), name, namespace=namespace)
-        except ApiError as exc:
-            if exc.status.code == 404:
+        except (ApiError, httpx2.HTTPStatusError) as exc:
+            if is_not_found(exc):
                 return None
             raise
         return dict(found.to_dict())
@@ -136,4 +136,9 @@ class LightKube:
 
 
 def is_not_found(exc: BaseException) -> bool:
-    return isinstance(exc, ApiError) and exc.status.code == 404
+    """A 404: lightkube raises ApiError when the apiserver answers with a Status, and httpx2's
+    HTTPStatusError when it answers with plain text, as it does for an API group it does not
+    serve (a kind whose CRD is not installed)."""
+    if isinstance(exc, ApiError):
+        return exc.status.code == 404
+    return isinstance(exc, httpx2.HTTPStatusError) and exc.response.status_code == 404
