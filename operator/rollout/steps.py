@@ -263,12 +263,21 @@ def _analysis_events(judged: Judgement | None) -> list[Event]:
     return [(kind, f"Analysis{judged.verdict}", judged.message)]
 
 
+def _analysis_message(state: RolloutState, settings: Analysis) -> RolloutState:
+    """What an analysis step waits for (``status.rollout.message``, Ready's and Reconciling's)."""
+    message = (
+        f"step {state.step}: analysis every {settings.interval_seconds}s: {state.passed}/{settings.samples} passed, "
+        f"{state.inconclusive} inconclusive in a row (fails at {settings.inconclusive_limit})"
+    )
+    return replace(state, message=message)
+
+
 def _analysis_step(
     strategy: Strategy, state: RolloutState, o: Observed, now: str, settings: Analysis, judged: Judgement | None
 ) -> Decision:
     state, outcome, early = _measure_or_judge(settings, state, o, now, judged)
     if early is not None:
-        return early
+        return replace(early, state=_analysis_message(early.state, settings))
     events = _analysis_events(judged)
     if outcome == "Failed":
         why = _failure(state, settings, judged)
@@ -279,7 +288,7 @@ def _analysis_step(
         return replace(decision, events=events + decision.events)
     replicas = capacity(o, state.weight) if state.weight else None
     return Decision(
-        state,
+        _analysis_message(state, settings),
         _weights(o, state.weight),
         candidate_replicas=replicas,
         requeue_after=settings.interval_seconds,

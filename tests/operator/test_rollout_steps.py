@@ -159,6 +159,24 @@ def test_paused_holds_the_current_step() -> None:
     assert resumed.events[0][1] == "Resumed"
 
 
+def test_resumed_at_an_analysis_step_the_message_says_what_the_step_waits_for() -> None:
+    """Found running docs/rollouts.md's commands: after `kubectl evolved resume` at an analysis step,
+    status.rollout.message (and Ready's and Reconciling's) kept saying "paused at step 2"."""
+    paused = next_action(CANARY.model_copy(update={"paused": True}), at(2, 10), OBSERVED, T10).state
+    assert "paused" in paused.message
+    for judged in (None, Judged("Inconclusive")):
+        resumed = next_action(CANARY, paused, replace(OBSERVED, candidate_ready=2), T31, judged)
+        assert resumed.state.phase == "Progressing"
+        assert "paused" not in resumed.state.message
+        assert resumed.state.message.startswith("step 2: analysis"), resumed.state.message
+
+
+def test_an_analysis_step_message_counts_its_measurements() -> None:
+    d = next_action(CANARY, at(2, 10), replace(OBSERVED, candidate_ready=2), T31, Judged("Inconclusive"))
+    expected = "step 2: analysis every 30s: 0/1 passed, 1 inconclusive in a row (fails at 3)"
+    assert d.state.message == expected, d.state.message
+
+
 PROMOTION = {
     "promote skips the steps; all traffic waits for candidate capacity": (
         replace(OBSERVED, candidate_ready=1), "Promoting", {"stable": 100 - 10, "canary": 10}, False,
