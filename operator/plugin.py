@@ -83,6 +83,17 @@ def _status(name: str, namespace: str | None) -> int:
 
 
 def _set(verb: str, name: str, namespace: str | None) -> int:
+    got = _kubectl(["get", RESOURCE, name, "-o", "json"], namespace)
+    if got.returncode != 0:
+        sys.stderr.write(got.stderr)
+        return got.returncode
+    kind = (json.loads(got.stdout).get("spec", {}).get("strategy") or {}).get("type") or "RollingUpdate"
+    if kind == "RollingUpdate":
+        sys.stderr.write(
+            f"{name}: no rollout to {verb}: spec.strategy.type is RollingUpdate; promote, abort, pause and resume"
+            " act on Canary and ABTest rollouts (docs/rollouts.md)\n"
+        )
+        return 1
     patch = json.dumps({"spec": {"strategy": PATCHES[verb]}})
     args = ["patch", RESOURCE, name, "--type", "merge", "--field-manager", "kubectl-evolved", "-p", patch]
     proc = _kubectl(args, namespace)
