@@ -10,7 +10,6 @@ pipeline's ``status.traffic`` the router's weights.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -40,16 +39,9 @@ def operator_pidfile() -> Path:
     return cache_dir() / "operator.pid"
 
 
-# The operator runs here as a local process, outside the pod network: KWOK's pod IPs have no
-# network behind them and are routed off this machine, so a canary's router analysis must not
-# scrape them. Nothing listens on this port: such an analysis is Inconclusive (router unreachable).
-DEV_ROUTER_METRICS_URL = "http://127.0.0.1:9/metrics"
-
-
 def ensure_operator(kubeconfig: str) -> None:
     log = cache_dir() / "operator.log"
-    metrics_url = os.environ.get("EVOLVED_ROUTER_METRICS_URL") or DEV_ROUTER_METRICS_URL
-    proc = operator_proc.start_operator(kubeconfig, log, env={"EVOLVED_ROUTER_METRICS_URL": metrics_url})
+    proc = operator_proc.start_operator(kubeconfig, log)  # router analyses on loopback only (operator_proc)
     operator_pidfile().write_text(str(proc.process.pid))
     print(f"operator running (pid {proc.process.pid}, log {log})")
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from e2e import processes
@@ -12,6 +14,19 @@ from e2e.kube import Kubectl, wait_for
 ROOT = Path(__file__).resolve().parent.parent
 CRD_FILE = ROOT / "crds" / "evolvedpipelines.pipelines.evolved.io.yaml"
 CRD_NAME = "evolvedpipelines.pipelines.evolved.io"
+# An operator run here is a local process, outside any pod network: KWOK's pod IPs have no
+# network behind them and are routed off this machine, so a canary's router analysis must not
+# scrape them. Nothing listens on this port: such an analysis is Inconclusive (router unreachable).
+# Tests that run routers as local processes pass their own URL.
+LOOPBACK_ROUTER_METRICS_URL = "http://127.0.0.1:9/metrics"
+ROUTER_METRICS_ENV = "EVOLVED_ROUTER_METRICS_URL"
+
+
+def operator_env(kubeconfig: str, env: Mapping[str, str] | None, environ: Mapping[str, str]) -> dict[str, str]:
+    """What a local operator gets on top of ``environ``: the kubeconfig, ``env``, and a router
+    metrics URL on loopback unless ``env`` or ``environ`` names one."""
+    url = (env or {}).get(ROUTER_METRICS_ENV) or environ.get(ROUTER_METRICS_ENV) or LOOPBACK_ROUTER_METRICS_URL
+    return {**(env or {}), ROUTER_METRICS_ENV: url, "KUBECONFIG": kubeconfig}
 
 
 def install_crd(kubectl: Kubectl) -> None:
@@ -53,4 +68,4 @@ def start_operator(
     ]
     if not any(a.startswith("--namespace") for a in extra):
         cmd.append("--all-namespaces")
-    return processes.start("evolved-operator", cmd, log_path, env={**(env or {}), "KUBECONFIG": kubeconfig})
+    return processes.start("evolved-operator", cmd, log_path, env=operator_env(kubeconfig, env, os.environ))

@@ -43,6 +43,7 @@ def test_the_image_runs_the_operator_with_the_charts_identity(
                 "run", "-d", "--rm", "--network", "host", "--read-only", "--tmpfs", "/tmp",
                 "--user", "10001:10001", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
                 "-v", f"{config}:{IN_CONTAINER}:ro", "-e", f"KUBECONFIG={IN_CONTAINER}",
+                "-e", f"{operator_proc.ROUTER_METRICS_ENV}={operator_proc.LOOPBACK_ROUTER_METRICS_URL}",
                 tag, "evolved-operator", "run", "--metrics-port", str(metrics),
                 "--liveness", f"http://127.0.0.1:{health}/healthz", "--namespace", watched,
             )  # fmt: skip
