@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,7 @@ from evolved_operator.status import (
     first_visit,
     invalid_spec_status,
     now,
+    status_mark,
     status_patch_needed,
     transition_events,
 )
@@ -44,6 +46,7 @@ from evolved_operator.traffic.status import TrafficObserved, TrafficVerdict, tra
 
 log = logging.getLogger("evolved_operator")
 
+KNOWN_STATUS_WRITES = 16  # a watch event lags behind far fewer of one pipeline's status writes
 EventPoster = Callable[[dict[str, Any], str, str, str], Awaitable[None]]
 
 
@@ -64,16 +67,26 @@ class PipelineMemory:
     decision: Decision | None = None  # the rollout's last decision (what the children are rendered for)
     rendered: tuple[Any, ...] = ()  # what of that decision the last apply rendered
     pipeline: PipelineInput | None = None  # the spec as last reconciled (None: the models reject it)
-    # The status as this process last wrote it. The operator is the status' only writer, and a
-    # watch event can carry an older status than the one just written (events lag behind writes):
-    # decisions use this, so a late event neither repeats a write nor posts an event twice.
+    # The status as this process last wrote it. A watch event can carry an older status than the
+    # one just written (events lag behind writes): decisions use this, so a late event neither
+    # repeats a write nor posts an event twice. An event whose status is none this process wrote
+    # or started from (``marks``) was written by someone else (a user patching the status
+    # subresource): decisions start from it, so the next write overwrites it.
     status: dict[str, Any] | None = None
+    marks: deque[str] = field(default_factory=lambda: deque(maxlen=KNOWN_STATUS_WRITES))
 
     def known_status(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        return dict(self.status if self.status is not None else body.get("status") or {})
+        theirs = dict(body.get("status") or {})
+        if self.status is not None and status_mark(theirs) in self.marks:
+            return dict(self.status)
+        return theirs
 
-    def wrote_status(self, status: dict[str, Any]) -> None:
+    def wrote_status(self, status: dict[str, Any], before: Mapping[str, Any] | None = None) -> None:
+        """``status``: what the object holds after the write; ``before``: what it held before."""
+        if before is not None:
+            self.marks.append(status_mark(before))
         self.status = {k: v for k, v in status.items() if v is not None}
+        self.marks.append(status_mark(self.status))
 
 
 @dataclass
@@ -216,7 +229,7 @@ class Controller:
         if slow and previous.get("observedGeneration") != generation and memory.reconciled_generation != generation:
             patch = first_visit(previous, generation, now())
             await self.kube.patch_status(key[0], key[1], patch)
-            memory.wrote_status({**previous, **patch})
+            memory.wrote_status({**previous, **patch}, before=previous)
         inputs = await resolve_inputs(body, self.kube, self.checker)
         memory.references = inputs.references
         memory.pipeline = pipeline_input(body, inputs)
@@ -337,7 +350,7 @@ class Controller:
             )
         if status_patch_needed(previous, status):
             await self.kube.patch_status(key[0], key[1], status)
-            memory.wrote_status({**previous, **status})
+            memory.wrote_status({**previous, **status}, before=previous)
             for event_type, reason, message in transition_events(previous, status):
                 await self._event(body, event_type, reason, message)
         if pipeline is not None and not memory.problems:

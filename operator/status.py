@@ -7,6 +7,7 @@ when :func:`status_patch_needed` says so, so resyncs write nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -196,6 +197,22 @@ def status_patch_needed(previous: Mapping[str, Any], new: Mapping[str, Any]) -> 
         elif previous.get(key) != value:
             return True
     return False
+
+
+def status_mark(status: Mapping[str, Any]) -> str:
+    """What identifies a status write: its observedGeneration and conditions (what kstatus, Argo CD
+    and Flux read), nulls left out as the apiserver stores them."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): plain(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        return value
+
+    return json.dumps(
+        [status.get("observedGeneration"), plain(status.get("conditions") or [])], sort_keys=True, default=str
+    )
 
 
 def first_visit(previous: Mapping[str, Any], generation: int, now: str) -> dict[str, Any]:
