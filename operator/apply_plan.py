@@ -10,12 +10,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from evolved_operator.cache import Child, ChildKey
 from evolved_operator.children import APPLY_ORDER
 from evolved_operator.constants import ANNOTATION_APPLIED_HASH
+from evolved_operator.problems import Problem
 
 
 def content_hash(obj: dict[str, Any]) -> str:
@@ -74,3 +76,24 @@ def plan(desired: list[dict[str, Any]], observed: dict[ChildKey, Child]) -> Appl
     to_apply.sort(key=_order)
     to_delete = [child for key, child in sorted(observed.items()) if key not in wanted]
     return ApplyPlan(to_apply=to_apply, to_delete=to_delete, unchanged=unchanged)
+
+
+def name_conflicts(pipeline: str, desired: list[dict[str, Any]], owners: Mapping[ChildKey, str]) -> list[Problem]:
+    """Desired children whose names another pipeline's children hold (``owners``: (kind, name) ->
+    that pipeline, one that takes precedence: the older). Children are named
+    ``<pipeline>-<variant>``, so pipeline ``a`` with variant ``b-c`` and pipeline ``a-b`` with
+    variant ``c`` both want ``a-b-c``: applying would take the other pipeline's objects over
+    (its Service would select this pipeline's pods), so the pipeline stalls instead."""
+    taken: dict[str, list[str]] = {}
+    for key in sorted(key_of(obj) for obj in desired):
+        if key in owners:
+            taken.setdefault(owners[key], []).append(f"{key[0]}/{key[1]}")
+    return [
+        Problem(
+            "ChildNameConflict",
+            f"names taken by the children of pipeline {other}, created earlier in this namespace: {', '.join(names)} "
+            f"(children are named <pipeline>-<variant>, and {pipeline}'s names meet {other}'s): rename a variant "
+            f"or the pipeline; nothing of {pipeline} is applied meanwhile",
+        )
+        for other, names in sorted(taken.items())
+    ]

@@ -54,12 +54,18 @@ class ChildCache:
     """Children per pipeline, keyed by (kind, name)."""
 
     by_pipeline: dict[PipelineKey, dict[ChildKey, Child]] = field(default_factory=dict)
+    owners: dict[tuple[str, str, str], PipelineKey] = field(default_factory=dict)  # (namespace, kind, name)
 
     def upsert(self, obj: Mapping[str, Any]) -> PipelineKey | None:
         key = owner_key(obj)
         if key is None:
             return None
         child = summarize(obj)
+        place = (key[0], child.kind, child.name)
+        before = self.owners.get(place)
+        if before is not None and before != key:  # its pipeline label changed: it left that pipeline
+            self._drop(before, (child.kind, child.name))
+        self.owners[place] = key
         self.by_pipeline.setdefault(key, {})[(child.kind, child.name)] = child
         return key
 
@@ -67,11 +73,21 @@ class ChildCache:
         key = owner_key(obj)
         if key is None:
             return None
+        child_key = (str(obj.get("kind")), str(obj.get("metadata", {}).get("name")))
+        if self.owners.get((key[0], *child_key)) == key:
+            del self.owners[(key[0], *child_key)]
+        self._drop(key, child_key)
+        return key
+
+    def _drop(self, key: PipelineKey, child_key: ChildKey) -> None:
         children = self.by_pipeline.get(key, {})
-        children.pop((str(obj.get("kind")), str(obj.get("metadata", {}).get("name"))), None)
+        children.pop(child_key, None)
         if not children:
             self.by_pipeline.pop(key, None)
-        return key
+
+    def owner(self, namespace: str, kind: str, name: str) -> PipelineKey | None:
+        """The pipeline whose child holds this name, as last watched."""
+        return self.owners.get((namespace, kind, name))
 
     def children(self, key: PipelineKey) -> dict[ChildKey, Child]:
         return dict(self.by_pipeline.get(key, {}))

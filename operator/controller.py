@@ -19,8 +19,8 @@ from typing import Any
 
 from evolved_operator import metrics, traffic
 from evolved_operator.analysis.wiring import Analyzer, current_analysis, no_analysis
-from evolved_operator.apply_plan import ApplyPlan, plan
-from evolved_operator.cache import ChildCache, PipelineKey
+from evolved_operator.apply_plan import ApplyPlan, key_of, name_conflicts, plan
+from evolved_operator.cache import ChildCache, ChildKey, PipelineKey
 from evolved_operator.children import FIRST_KINDS, by_kind
 from evolved_operator.desired import Desired, build_desired, pipeline_input
 from evolved_operator.inputs import needs_inputs, resolve_inputs
@@ -57,6 +57,7 @@ class PipelineMemory:
     reconciled_generation: int | None = None
     stalled: bool = False
     references: frozenset[tuple[str, str]] = frozenset()  # (kind, name) of inputs it reads
+    claims: frozenset[tuple[str, str]] = frozenset()  # (kind, name) of the children it last rendered
     program_hashes: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     apply_error: str | None = None
@@ -136,7 +137,11 @@ class Controller:
 
     async def child_changed(self, obj: Mapping[str, Any], deleted: bool) -> None:
         """``obj`` may be the watch event's read-only view: only a summary of it is kept."""
+        meta = obj.get("metadata", {})
+        before = self.cache.owner(str(meta.get("namespace")), str(obj.get("kind")), str(meta.get("name")))
         key = self.cache.remove(obj) if deleted else self.cache.upsert(obj)
+        if before is not None and before != key and before in self.bodies:
+            await self.reconcile(before)  # another pipeline took it over: apply again, or stall on the conflict
         if key is None or key not in self.bodies:
             return
         if deleted:
@@ -238,6 +243,10 @@ class Controller:
         memory.rendered = render_inputs(memory.decision)
         if memory.pipeline is not None and not desired.problems:
             desired = desired.with_problems(unserved_kinds(desired.objects, self.unserved_kinds))
+        memory.claims = frozenset(map(key_of, desired.objects))
+        if memory.pipeline is not None and not desired.problems:
+            held = self._held_elsewhere(key, desired.objects)
+            desired = desired.with_problems(name_conflicts(key[1], desired.objects, held))
         if memory.pipeline is not None:
             memory.mirror_rendered = traffic.mirror_active(memory.pipeline, ready)
         memory.problems = list(desired.problems)
@@ -251,6 +260,7 @@ class Controller:
             memory.desired_hashes = desired.hashes()
             changes = plan(desired.objects, self.cache.children(key))
             try:
+                await self._evict_squatters(key, desired.objects)
                 await self._write_children(changes)
             except Exception as exc:  # an API error must not leave the pipeline unattended
                 metrics.RECONCILE_ERRORS.inc()
@@ -413,6 +423,34 @@ class Controller:
                 out[variant.name] = child.deployment
         return out
 
+    def _senior(self, other: PipelineKey | None, key: PipelineKey) -> bool:
+        return other in self.bodies and other != key and _seniority(self.bodies[other]) < _seniority(self.bodies[key])
+
+    def _held_elsewhere(self, key: PipelineKey, objects: list[dict[str, Any]]) -> dict[ChildKey, str]:
+        """(kind, name) -> an older pipeline of this namespace that holds or renders a child of that name."""
+        out: dict[ChildKey, str] = {}
+        for child in map(key_of, objects):
+            claimants = {self.cache.owner(key[0], *child)} | {
+                other for other, m in list(self.memory.items()) if other[0] == key[0] and child in m.claims
+            }
+            seniors = sorted(
+                (_seniority(self.bodies[o]), o[1]) for o in claimants if o is not None and self._senior(o, key)
+            )
+            if seniors:
+                out[child] = seniors[0][1]
+        return out
+
+    async def _evict_squatters(self, key: PipelineKey, objects: list[dict[str, Any]]) -> None:
+        """Delete children of younger pipelines that hold names this one renders (they stall on the
+        conflict): applying over them would fail on immutable fields (a Deployment's selector)."""
+        for kind, name in map(key_of, objects):
+            other = self.cache.owner(key[0], kind, name)
+            if other is not None and other in self.bodies and self._senior(key, other):
+                log.info(
+                    "deleting %s %s/%s of younger pipeline %s: %s needs the name", kind, key[0], name, other[1], key[1]
+                )
+                await self.kube.delete(by_kind(kind).api_version, kind, key[0], name)
+
     def _ready(self, key: PipelineKey, pipeline: PipelineInput) -> dict[str, int]:
         """Variant name -> ready pods, from the cache."""
         return {name: d.ready for name, d in self._deployments(key, pipeline).items()}
@@ -498,6 +536,12 @@ def refresh_window(waiting: int, busy: int, shortest: float, longest: float) -> 
     EndpointSlice controller batches its updates)."""
     load = min(1.0, waiting / busy) if busy > 0 else 1.0
     return shortest + (longest - shortest) * load
+
+
+def _seniority(body: Mapping[str, Any]) -> tuple[str, str]:
+    """The older pipeline keeps names two pipelines both derive (RFC 3339 times sort as text)."""
+    meta = body.get("metadata", {})
+    return (str(meta.get("creationTimestamp") or ""), str(meta.get("name")))
 
 
 def _key(body: dict[str, Any]) -> PipelineKey:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 
 from e2e import processes
 from e2e.evp import apply, condition, pipeline, wait_ready
@@ -39,3 +40,37 @@ def test_a_status_written_by_someone_else_is_overwritten_with_the_truth(
     assert {c["type"] for c in obj["status"]["conditions"]} == {"Ready", "Reconciling", "Stalled"}
     forge(generation)  # conditions alone, with the right observedGeneration
     wait_for("the operator to overwrite the forged conditions", truthful, timeout=60)
+
+
+def _single(name: str, namespace: str, variant: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "pipelines.evolved.io/v1alpha1",
+        "kind": "EvolvedPipeline",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"variants": [{"name": variant, "role": "stable", "replicas": 1}]},
+    }
+
+
+def test_two_pipelines_deriving_the_same_child_names_the_older_keeps_them_the_other_stalls_until_it_is_gone(
+    operator: processes.Background, kubectl: Kubectl, namespace: str
+) -> None:
+    both = [_single("a", namespace, "b-c"), _single("a-b", namespace, "c")]  # both want a-b-c
+    kubectl.run("apply", "--server-side", "--field-manager", "gitops", "-f", "-", stdin=yaml.safe_dump_all(both))
+    # Created in the same second, or "a" first: "a" is the older (the name breaks a tie).
+    wait_ready(kubectl, "a", namespace)
+
+    def stalled() -> dict[str, Any] | None:
+        found = condition(kubectl.get("evp", "a-b", "-n", namespace), "Stalled")
+        taken = "pipeline a, " in found.get("message", "") and "Deployment/a-b-c" in found["message"]
+        return found if found.get("reason") == "ChildNameConflict" and taken else None
+
+    wait_for("a-b to stall on the name conflict", stalled, timeout=60)
+    for kind in ("deployment", "service", "configmap"):
+        labels = kubectl.get(kind, "a-b-c", "-n", namespace)["metadata"]["labels"]
+        assert labels["pipelines.evolved.io/pipeline"] == "a", kind
+    assert kubectl.get("service", "a-b-c", "-n", namespace)["spec"]["selector"]["pipelines.evolved.io/pipeline"] == "a"
+
+    kubectl.run("delete", "evp", "a", "-n", namespace)  # its children go with it: a-b takes the names
+    wait_ready(kubectl, "a-b", namespace, timeout=120)
+    labels = kubectl.get("deployment", "a-b-c", "-n", namespace)["metadata"]["labels"]
+    assert labels["pipelines.evolved.io/pipeline"] == "a-b"
