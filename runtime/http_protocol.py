@@ -31,6 +31,8 @@ from starlette.responses import Response, StreamingResponse
 from uvicorn._types import ASGI3Application, ASGISendEvent
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol, RequestResponseCycle
 
+from evolved_runtime.limits import error_body
+
 
 class _HeldHead:
     """Stands in for the transport while one cycle's response head is written: the head is kept,
@@ -48,6 +50,18 @@ class _HeldHead:
             return
         self._cycle.transport = self._transport
         self._transport.writelines((self._head, data))
+
+    def release(self) -> None:
+        """Send a held head alone: the response ended without a body write (an answer to HEAD)."""
+        self._cycle.transport = self._transport
+        if self._head is not None:
+            self._transport.write(self._head)
+
+    def close(self) -> None:
+        if self._cycle.response_complete:  # a complete head-only answer; else a broken one: never half sent
+            self.release()
+        self._cycle.transport = self._transport
+        self._transport.close()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
@@ -68,6 +82,8 @@ def hold_head(cycle: RequestResponseCycle) -> None:
                 raise
             return
         await send(message)
+        if isinstance(cycle.transport, _HeldHead) and cycle.response_complete:
+            cycle.transport.release()
 
     cycle.send = send_holding_head  # type: ignore[method-assign]
 
@@ -134,6 +150,16 @@ class _DirectAnswer:
 class HeadWithBodyProtocol(HttpToolsProtocol):
     """``HttpToolsProtocol`` whose responses send their head with the first body write, and whose
     app may answer some requests directly (its ``direct(cycle)``)."""
+
+    def send_400_response(self, msg: str) -> None:
+        """A request httptools cannot parse gets the API's error format (uvicorn's is plain text)."""
+        body = error_body(f"the request is not valid HTTP/1.1: {msg}", "invalid_request_error", "bad_request")
+        head = [STATUS_LINE[400]]
+        for name, value in self.server_state.default_headers:
+            head += (name, b": ", value, b"\r\n")
+        head.append(b"content-type: application/json\r\ncontent-length: %d\r\nconnection: close\r\n\r\n" % len(body))
+        self.transport.writelines((b"".join(head), body))
+        self.transport.close()
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         direct = getattr(app, "direct", None)

@@ -10,8 +10,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from evolved_runtime.config import LimitsConfig
 
 
-def error_body(message: str, type_: str, code: str) -> bytes:
-    return orjson.dumps({"error": {"message": message, "type": type_, "code": code, "param": None}})
+def error_body(message: str, type_: str, code: str, param: str | None = None) -> bytes:
+    return orjson.dumps({"error": {"message": message, "type": type_, "code": code, "param": param}})
 
 
 class BodyTooLarge(Exception):

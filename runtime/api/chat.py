@@ -11,13 +11,14 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.responses import Response, StreamingResponse
 
 from evolved_runtime import logs, metrics
 from evolved_runtime.admission import CURRENT, Ticket
 from evolved_runtime.api.errors import openai_error
 from evolved_runtime.api.health import state_of
+from evolved_runtime.api.params import BadParam, check_params, parts_text
 from evolved_runtime.errors import ServiceError
 from evolved_runtime.limits import check_messages
 from evolved_runtime.llm.base import LLMStream
@@ -35,9 +36,9 @@ class Message(BaseModel):
     role: str
     content: str | list[dict[str, Any]] | None = None
 
-    def text(self) -> str:
+    def text(self, index: int) -> str:
         if isinstance(self.content, list):
-            return "".join(str(p.get("text", "")) for p in self.content if isinstance(p, dict))
+            return parts_text(self.content, index)
         return self.content or ""
 
 
@@ -45,7 +46,7 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
     model: str = ""
     messages: list[Message] = Field(min_length=1)
-    stream: bool = False
+    stream: StrictBool | None = False
     metadata: dict[str, Any] | None = None
 
 
@@ -151,23 +152,27 @@ async def chat(request: Request) -> Response:
 def _parse(raw: Any) -> tuple[list[ChatTurn], bool, str, Any] | str:
     """(turns, stream, model, metadata) from a decoded body, or the 400's message. The common shape
     is read by hand (pydantic on every request was a tenth of the handler); anything else goes
-    through the ``ChatRequest`` model for its precise error message."""
+    through the ``ChatRequest`` model for its precise error message. Raises ``BadParam`` for a
+    content part that is not text."""
     if type(raw) is dict:
         messages = raw.get("messages")
         if type(messages) is list and messages:
             turns = []
-            for m in messages:
+            for i, m in enumerate(messages):
                 if type(m) is not dict or type(m.get("role")) is not str:
                     break
                 content = m.get("content")
                 if type(content) is str:
                     turns.append(ChatTurn(m["role"], content))
-                elif content is None or type(content) is list:
-                    turns.append(ChatTurn(m["role"], Message(role=m["role"], content=content).text()))
+                elif content is None:
+                    turns.append(ChatTurn(m["role"], ""))
+                elif type(content) is list:
+                    turns.append(ChatTurn(m["role"], parts_text(content, i)))
                 else:
                     break
             else:
-                stream, model, metadata = raw.get("stream", False), raw.get("model", ""), raw.get("metadata")
+                stream, model, metadata = raw.get("stream"), raw.get("model", ""), raw.get("metadata")
+                stream = False if stream is None else stream  # OpenAI's default for null, as for absent
                 if type(stream) is bool and type(model) is str and (metadata is None or type(metadata) is dict):
                     return turns, stream, model, metadata
     try:
@@ -176,7 +181,8 @@ def _parse(raw: Any) -> tuple[list[ChatTurn], bool, str, Any] | str:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         return f"{where}: {first['msg']}"
-    return [ChatTurn(role=m.role, content=m.text()) for m in body.messages], body.stream, body.model, body.metadata
+    turns = [ChatTurn(role=m.role, content=m.text(i)) for i, m in enumerate(body.messages)]
+    return turns, bool(body.stream), body.model, body.metadata
 
 
 def _error(exc: ServiceError, rid: str) -> Response:
@@ -220,7 +226,12 @@ async def handle(state: RuntimeState, payload: bytes, heads: Heads | None = NO_H
         raw = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
         return openai_error(400, f"the body is not valid JSON: {exc}", "invalid_json")
-    parsed = _parse(raw)
+    try:
+        parsed = _parse(raw)
+        if not isinstance(parsed, str):
+            check_params(raw)
+    except BadParam as exc:
+        return openai_error(400, exc.message, "invalid_request", param=exc.param)
     if isinstance(parsed, str):
         return openai_error(400, parsed, "invalid_request")
     turns, stream, model_asked, metadata = parsed

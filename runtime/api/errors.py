@@ -16,10 +16,11 @@ log = logging.getLogger("evolved_runtime")
 
 
 def openai_error(
-    status: int, message: str, code: str, type_: str | None = None, headers: dict[str, str] | None = None
-) -> Response:
-    kind = type_ or error_type(status)
-    return Response(error_body(message, kind, code), status_code=status, media_type="application/json", headers=headers)
+    status: int, message: str, code: str, type_: str | None = None, headers: dict[str, str] | None = None,
+    param: str | None = None,
+) -> Response:  # fmt: skip
+    body = error_body(message, type_ or error_type(status), code, param)
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
 def install(app: FastAPI) -> None:

@@ -50,22 +50,23 @@ def traffic(router: Router) -> dict[str, Any]:
     }
 
 
-def _set_weights(router: Router, body: bytes) -> tuple[int, Any]:
+def _set_weights(router: Router, body: bytes, keep_alive: bool) -> bytes:
     try:
         document = orjson.loads(body)
         weights = document["weights"]
-        if not isinstance(weights, dict) or not all(isinstance(w, int) for w in weights.values()):
+        if not isinstance(weights, dict) or not all(type(w) is int for w in weights.values()):  # not True/False
             raise TypeError
     except (orjson.JSONDecodeError, KeyError, TypeError):
-        return 400, {"error": 'expected {"weights": {"VARIANT": N, ...}} with integer weights'}
+        expected = 'expected {"weights": {"VARIANT": N, ...}} with integer weights'
+        return error_response(400, "invalid_weights", expected, keep_alive)
     names = [v.name for v in router.table.variants]
     problem = check_weights(weights, names)
     if problem is None and not weights:
         problem = "give at least one weight"
     if problem:
-        return 400, {"error": problem}
+        return error_response(400, "invalid_weights", problem, keep_alive)
     router.set_table(router.table.with_weights({n: weights.get(n, 0) for n in names}, time.time()))
-    return 200, traffic(router)
+    return json_response(200, traffic(router), keep_alive)
 
 
 def answer(router: Router, request: Request, peer: str) -> bytes:
@@ -76,7 +77,7 @@ def answer(router: Router, request: Request, peer: str) -> bytes:
         if router.table.source != "flags":
             return error_response(409, "conflict", "weights come from the pipeline in Kubernetes mode", keep_alive)
         body = request.data[request.data.index(b"\r\n\r\n") + 4 :]
-        return json_response(*_set_weights(router, body), keep_alive)
+        return _set_weights(router, body, keep_alive)
     if method != b"GET":
         return error_response(405, "method_not_allowed", f"{path.decode()} answers GET", keep_alive)
     if path == b"/metrics":

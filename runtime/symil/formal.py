@@ -36,6 +36,7 @@ _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 _SYMIL_TAGS = {"symil", "json"}
 _SMT_TAGS = {"smt2", "smtlib", "smt", "smt-lib", "smtlib2", "lisp"}
 _ASP_TAGS = {"asp", "lp", "clingo"}
+_ASP_INCLUDE = re.compile(r"#include")  # clingo reads the named file while parsing: a caller's file read
 
 
 def extract_formal(text: str) -> FormalTask | None:
@@ -57,6 +58,8 @@ def extract_formal(text: str) -> FormalTask | None:
                 continue
             return SmtLibTask(source=body)
         elif tag in _ASP_TAGS:
+            if _ASP_INCLUDE.search(body):
+                raise FormalInputError("ASP input may not use #include: put the program's rules in the block itself")
             return AspTask(source=body)
     return None
 
@@ -68,6 +71,8 @@ def _symil(body: str, explicit: bool) -> Problem | None:
         if not explicit:
             return None
         raise FormalInputError(f"SymIL block is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # json recurses per level of nesting: thousands of [[[... reach the limit
+        raise FormalInputError("SymIL block is nested too deeply; see docs/symil.md for the schema") from exc
     if not explicit and not (isinstance(data, dict) and ({"premises", "conclusion"} & data.keys())):
         return None
     return parse_symil(data)

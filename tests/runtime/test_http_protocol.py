@@ -331,3 +331,38 @@ def test_a_real_server_answers_keep_alive_requests_on_one_connection(start_runti
                     length = int(value)
             assert length > 0
             assert b"ok" in stream.read(length)
+
+
+def test_a_real_server_answers_head_requests_and_the_next_request_on_the_connection(
+    start_runtime: StartRuntime,
+) -> None:
+    # a HEAD answer has no body write: its held head used to stay held, and the client waited forever
+    runtime = start_runtime()
+    with socket.create_connection(("127.0.0.1", runtime.port), timeout=10) as sock:
+        stream = sock.makefile("rb")
+        for path in (b"/health", b"/v1/models", b"/nothing"):
+            sock.sendall(b"HEAD %s HTTP/1.1\r\nHost: test\r\n\r\n" % path)
+            status = stream.readline()
+            assert status.startswith((b"HTTP/1.1 200", b"HTTP/1.1 404", b"HTTP/1.1 405")), (path, status)
+            while stream.readline() != b"\r\n":
+                pass
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+        status, _, body = read_response(stream)
+        assert status.startswith(b"HTTP/1.1 200")
+        assert json.loads(body)["status"] == "healthy"
+        sock.sendall(b"HEAD /v1/models HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        assert stream.readline().startswith(b"HTTP/1.1 405")  # FastAPI's GET routes; the head still arrives
+        assert stream.read().endswith(b"connection: close\r\n\r\n")  # then the server closes, with no body
+
+
+def test_a_request_that_is_not_http_gets_a_400_in_the_api_error_format(start_runtime: StartRuntime) -> None:
+    runtime = start_runtime()
+    for garbage in (b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + b"\x00" * 64,
+                    b"POST /v1/chat/completions HTTP/1.1\r\nHost: t\r\nX-Request-ID: a\rb\r\n\r\n"):  # fmt: skip
+        with socket.create_connection(("127.0.0.1", runtime.port), timeout=10) as sock:
+            sock.sendall(garbage)
+            status, headers, body = read_response(sock.makefile("rb"))
+            assert status.startswith(b"HTTP/1.1 400")
+            assert headers[b"content-type"] == b"application/json"
+            assert json.loads(body)["error"]["code"] == "bad_request"
+    assert runtime.get("/health")[0] == 200

@@ -183,9 +183,13 @@ def test_traffic_shows_the_table_and_put_changes_the_weights(
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read())
 
-    assert put({"weights": {"a": 20, "b": 70}}) == (400, {"error": "weights must sum to 100, they sum to 90"})
+    status, refused = put({"weights": {"a": 20, "b": 70}})
+    assert (status, refused["error"]["message"]) == (400, "weights must sum to 100, they sum to 90")
+    assert refused["error"]["code"] == "invalid_weights"  # OpenAI's error shape, as every answer of the router
     assert put({"weights": {"c": 100}})[0] == 400
     assert put({"weights": "a=100"})[0] == 400
+    assert put({"weights": {"a": True, "b": 99}})[0] == 400  # a JSON boolean is no weight (it was taken as 1)
+    assert router.traffic()["weights"] == {"a": 90, "b": 10}
     status, after = put({"weights": {"b": 100}})
     assert status == 200
     assert after["weights"] == {"a": 0, "b": 100}
