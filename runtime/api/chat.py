@@ -204,6 +204,7 @@ def _to_store(result: PipelineResult, content: str, model: str) -> bytes:
 
 
 NO_HEADS = Heads()
+MAX_REQUEST_ID = 128
 
 
 async def handle(state: RuntimeState, payload: bytes, heads: Heads | None = NO_HEADS) -> Response:
@@ -212,7 +213,9 @@ async def handle(state: RuntimeState, payload: bytes, heads: Heads | None = NO_H
     No ``heads``: a request without the headers the stages read (the benchmark's in-process calls)."""
     if heads is None:
         heads = NO_HEADS
-    rid = heads.request_id or f"{random.getrandbits(128):032x}"  # like uuid4().hex, without a syscall per request
+    rid = heads.request_id
+    if not rid or len(rid) > MAX_REQUEST_ID:  # a caller's ID is echoed and logged: a label, not a payload
+        rid = f"{random.getrandbits(128):032x}"  # like uuid4().hex, without a syscall per request
     logs.request_id.set(rid)
     gate = state.admission
     ticket = Ticket(rid, time.perf_counter())

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import time
 from collections import deque
@@ -285,9 +286,25 @@ class Exchange:
             self.head_written = True
         else:
             self.held.append(data)
+            if sum(map(len, self.held)) > MAX_HEAD:  # a worker's endless head: bounded like a client's
+                self._head_too_large()
+
+    def _head_too_large(self) -> None:
+        connection, self.connection = self.connection, None
+        if connection is not None:
+            connection.abort()
+        self.held = []
+        self._stop_waiting()
+        self._count_failure("midstream")
+        self._give_up(None, 502, f"the worker's answer head is over {MAX_HEAD} bytes")
 
     def on_done(self, connection: Connection) -> None:
         self.connection = None
+        client = self.client
+        if client is not None and client.writing_paused and not connection.closed and connection.transport:
+            # the answer ended in the read that filled the client's buffer: the connection goes
+            # back to the pool, and must not stay paused (its next answer would never be read)
+            connection.transport.resume_reading()
         if connection.closed and not connection.framed and not connection.head_only:
             # an answer that ends with its connection (no length, not chunked): so must the client's
             self.request.keep_alive = False
@@ -300,7 +317,9 @@ class Exchange:
             stats.verdicts[self.verdict.decode("latin-1")] += 1
         if self.cost is not None:
             with contextlib.suppress(ValueError):  # not a number: no cost
-                stats.cost_usd += float(self.cost)
+                cost = float(self.cost)
+                if 0 <= cost < math.inf:  # a NaN or infinity would stay in the sum for good
+                    stats.cost_usd += cost
         self._report(self.status, self.verdict)
 
     def on_lost(self, connection: Connection, answered: bool) -> None:

@@ -104,3 +104,9 @@ def test_the_request_id_is_echoed_and_the_tier_is_in_a_header(start_runtime: Any
     assert status == 200
     assert headers["x-request-id"] == "req-42"
     assert headers["x-evolved-tier"] == "1"
+    # a request ID is a label, not a payload: a 60 KB one was echoed in the header, the answer's id
+    # and every log line of the request; past 128 characters the runtime makes its own
+    status, payload, headers = runtime.post("/v1/chat/completions", body, {"X-Request-ID": "r" * 60_000})
+    assert status == 200
+    assert len(headers["x-request-id"]) == 32
+    assert payload["id"] == "chatcmpl-" + headers["x-request-id"]

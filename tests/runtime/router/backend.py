@@ -20,6 +20,7 @@ import httptools
 class Backend:
     body: bytes = b'{"answer":"primary"}'
     verdict: bytes = b"VALID"
+    head: bytes = b""  # more header lines for the answer ("name: value\r\n" each)
     close_reused: bool = False  # close a connection when a second request arrives on it
     hold: bool = False  # answer only once the gate is open
     gate: threading.Event = field(default_factory=threading.Event)  # /stream waits on it between chunks
@@ -38,7 +39,8 @@ class Backend:
     def answer(self) -> bytes:
         return (
             b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-evolved-tier: 1\r\n"
-            b"x-evolved-verdict: %s\r\ncontent-length: %d\r\n\r\n%s" % (self.verdict, len(self.body), self.body)
+            b"x-evolved-verdict: %s\r\n%scontent-length: %d\r\n\r\n%s"
+            % (self.verdict, self.head, len(self.body), self.body)
         )
 
     async def held(self, transport: asyncio.Transport) -> None:

@@ -311,3 +311,18 @@ def test_in_kubernetes_mode_without_an_api_the_router_waits_unhealthy_and_answer
     assert json.loads(body)["error"]["code"] == "no_variant"
     traffic = router.traffic()
     assert (traffic["source"], traffic["variants"], traffic["updated_at"]) == ("kubernetes", [], None)
+
+
+def test_a_worker_answering_an_endless_head_or_a_nan_cost_gets_a_502_and_spoils_nothing(
+    start_router: StartRouter, backends: Callable[..., Backend]
+) -> None:
+    backend = backends(head=b"x-big: " + b"a" * (4 << 20) + b"\r\n")
+    router = start_router("--variant", f"stable={backend.url}", "--response-timeout", "20")
+    status, body, _ = post(router.url + "/v1/chat/completions")
+    assert status == 502, body[:200]  # the router forwarded the 4 MiB head (and held it all in memory)
+    assert b"over 65536 bytes" in body
+    for cost in (b"NaN", b"inf", b"-1", b"0.25"):
+        backend.head = b"x-evolved-cost-usd: %s\r\n" % cost
+        status, body, _ = post(router.url + "/v1/chat/completions")  # served: the big answer left no stalled connection
+        assert (status, body) == (200, backend.body)
+    assert router.metrics()['evolved_router_cost_usd_total{variant="stable"}'] == 0.25  # NaN stayed in the sum
