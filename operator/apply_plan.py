@@ -61,15 +61,19 @@ class ApplyPlan:
         return f"applied {applied}; deleted {deleted}; unchanged {self.unchanged}"
 
 
-def plan(desired: list[dict[str, Any]], observed: dict[ChildKey, Child]) -> ApplyPlan:
-    """Compare desired objects with observed children."""
+def plan(
+    desired: list[dict[str, Any]], observed: dict[ChildKey, Child], force: frozenset[ChildKey] = frozenset()
+) -> ApplyPlan:
+    """Compare desired objects with observed children; ``force``: children that drifted (applied
+    again although their hash matches: see :mod:`evolved_operator.drift`)."""
     stamped = [with_applied_hash(obj) for obj in desired]
     wanted = {key_of(obj): obj for obj in stamped}
     to_apply = []
     unchanged = 0
     for key, obj in wanted.items():
         child = observed.get(key)
-        if child is not None and child.applied_hash == obj["metadata"]["annotations"][ANNOTATION_APPLIED_HASH]:
+        current = child is not None and child.applied_hash == obj["metadata"]["annotations"][ANNOTATION_APPLIED_HASH]
+        if current and key not in force:
             unchanged += 1
         else:
             to_apply.append(obj)

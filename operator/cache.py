@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from evolved_operator.constants import ANNOTATION_APPLIED_HASH, LABEL_PIPELINE
+from evolved_operator.drift import other_writers, owned_fields_hash
 from evolved_operator.status import DeploymentState, observe_deployment
 from evolved_operator.traffic.observe import LeaseState, RouteState, observe_lease, observe_route
 
@@ -31,6 +32,8 @@ class Child:
     deployment: DeploymentState | None = None  # the summary status needs, for Deployments only
     lease: LeaseState | None = None  # the router's report, for its Lease
     route: RouteState | None = None  # weights and the gateways' verdicts, for an HTTPRoute
+    owned_fields: str | None = None  # hash of the fields the operator's applies own (drift)
+    writers: tuple[str, ...] = ()  # other managers that wrote the object (named when it drifts)
 
 
 def summarize(obj: Mapping[str, Any]) -> Child:
@@ -46,6 +49,8 @@ def summarize(obj: Mapping[str, Any]) -> Child:
         deployment=observe_deployment(obj) if kind == "Deployment" else None,
         lease=observe_lease(obj) if kind == "Lease" else None,
         route=observe_route(obj) if kind == "HTTPRoute" else None,
+        owned_fields=owned_fields_hash(meta),
+        writers=other_writers(meta),
     )
 
 

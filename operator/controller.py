@@ -20,9 +20,10 @@ from typing import Any
 from evolved_operator import metrics, traffic
 from evolved_operator.analysis.wiring import Analyzer, current_analysis, no_analysis
 from evolved_operator.apply_plan import ApplyPlan, key_of, name_conflicts, plan
-from evolved_operator.cache import ChildCache, ChildKey, PipelineKey
+from evolved_operator.cache import Child, ChildCache, ChildKey, PipelineKey
 from evolved_operator.children import FIRST_KINDS, by_kind
 from evolved_operator.desired import Desired, build_desired, pipeline_input
+from evolved_operator.drift import Baseline, judge
 from evolved_operator.inputs import needs_inputs, resolve_inputs
 from evolved_operator.kube import Kube
 from evolved_operator.problems import Problem
@@ -75,6 +76,11 @@ class PipelineMemory:
     # subresource): decisions start from it, so the next write overwrites it.
     status: dict[str, Any] | None = None
     marks: deque[str] = field(default_factory=lambda: deque(maxlen=KNOWN_STATUS_WRITES))
+    # Drift (evolved_operator.drift): each child's undisturbed field ownership, the children to
+    # apply again although their hash matches, and those whose next event sets a new baseline.
+    baselines: dict[ChildKey, Baseline] = field(default_factory=dict)
+    drifted: set[ChildKey] = field(default_factory=set)
+    rebaseline: set[ChildKey] = field(default_factory=set)
 
     def known_status(self, body: Mapping[str, Any]) -> dict[str, Any]:
         theirs = dict(body.get("status") or {})
@@ -146,8 +152,25 @@ class Controller:
             return
         if deleted:
             await self.reconcile(key)  # an owned object went away: put it back
+        elif self._drifted(key, (str(obj.get("kind")), str(meta.get("name")))):
+            await self.reconcile(key)  # someone changed a field the operator sets: put it back
         else:
             self.schedule_refresh(key)
+
+    def _drifted(self, key: PipelineKey, child_key: ChildKey) -> bool:
+        """Whether this event shows a child drifted (a drift already being put back counts once)."""
+        memory = self.memory.get(key)
+        child = self.cache.children(key).get(child_key)
+        if memory is None or child is None or child_key in memory.drifted:
+            return False
+        rebaseline = child_key in memory.rebaseline
+        memory.rebaseline.discard(child_key)
+        baseline, drifted = judge(memory.baselines.get(child_key), child.applied_hash, child.owned_fields, rebaseline)
+        if baseline is not None:
+            memory.baselines[child_key] = baseline
+        if drifted:
+            memory.drifted.add(child_key)
+        return drifted
 
     def schedule_refresh(self, key: PipelineKey) -> None:
         """Coalesce a burst of child events (pods becoming ready one by one) into one status write."""
@@ -258,7 +281,8 @@ class Controller:
         else:
             memory.stalled = False
             memory.desired_hashes = desired.hashes()
-            changes = plan(desired.objects, self.cache.children(key))
+            children = self.cache.children(key)
+            changes = plan(desired.objects, children, force=frozenset(memory.drifted))
             try:
                 await self._evict_squatters(key, desired.objects)
                 await self._write_children(changes)
@@ -271,6 +295,11 @@ class Controller:
                 return
             memory.apply_error = None
             memory.failures = 0
+            reverted = sorted(memory.drifted & {key_of(obj) for obj in changes.to_apply})
+            memory.rebaseline |= memory.drifted
+            memory.drifted.clear()
+            if reverted:
+                await self._event(body, "Warning", "DriftReverted", drift_message(reverted, children))
             if changes.to_apply or changes.to_delete:
                 await self._event(body, "Normal", "ChildrenApplied", changes.summary())
             for variant, program_hash in desired.program_hashes.items():
@@ -512,6 +541,14 @@ def _progressing(decision: Decision | None) -> tuple[str, str] | None:
         return None
     phase = decision.state.phase
     return ("RolloutProgressing" if phase == "Progressing" else "Promoting", decision.state.message or phase)
+
+
+def drift_message(reverted: list[ChildKey], children: Mapping[ChildKey, Child]) -> str:
+    """Which children were put back, and who else wrote them (their managedFields)."""
+    writers = sorted({w for k in reverted if (c := children.get(k)) is not None for w in c.writers})
+    names = ", ".join(f"{kind}/{name}" for kind, name in reverted)
+    by = f" (also written by {', '.join(writers)})" if writers else ""
+    return f"put back fields the operator sets that someone else changed in {names}{by}"[:1000]
 
 
 def unserved_kinds(objects: list[dict[str, Any]], unserved: frozenset[str]) -> list[Problem]:

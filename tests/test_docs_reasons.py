@@ -177,7 +177,7 @@ def test_the_extraction_finds_the_reasons_known_today() -> None:
     assert event_reasons() >= {
         "WeightsChanged", "MirrorPaused", "MirrorResumed", "RolloutStarted", "StepAdvanced", "AnalysisPassed",
         "AnalysisInconclusive", "AnalysisFailed", "Paused", "Resumed", "Promoting", "Promoted", "Aborted",
-        "RolledBack", "ChildrenApplied", "ProgramsChanged", "Ready", "NotReady", "Recovered",
+        "RolledBack", "ChildrenApplied", "ProgramsChanged", "Ready", "NotReady", "Recovered", "DriftReverted",
     }  # fmt: skip
 
 
