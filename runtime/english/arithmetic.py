@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 
 from evolved_runtime.english.words import RESERVED, number, symbol
 from evolved_runtime.symil.models import And, Arith, Compare, Formula, Not, Relation, Term
@@ -145,7 +146,7 @@ class _ExprParser:
                 divisor = self.unary()
                 if not isinstance(divisor, int | float) or divisor == 0:
                     raise ParseError("division only by a non-zero number")
-                result = Arith(op="*", args=[result, 1 / divisor if isinstance(divisor, float) else _inv(divisor)])
+                result = Arith(op="*", args=[result, _inv(divisor)])
             elif token is not None and (token == "(" or _is_name(token) or number(token) is not None):
                 result = Arith(op="*", args=[result, self.unary()])  # implicit product: 3x, 2(x + 1)
             else:
@@ -178,9 +179,12 @@ class _ExprParser:
         raise ParseError(f"unexpected {token!r}")
 
 
-def _inv(value: int) -> float | int:
+def _inv(value: int | float) -> float | int:
+    """``1 / value`` as a number SymIL holds exactly: a division by 3 (or 0.3) has none, and
+    0.3333333333333333 made "x / 3 = 1" answer x = 10000000000000000/3333333333333333, the only
+    solution (float products round: 0.3333333333333333 * 3 == 1.0, so compare as fractions)."""
     inverse = 1 / value
-    if float(repr(inverse)) * value != 1:
+    if Fraction(repr(inverse)) * Fraction(repr(value)) != 1:
         raise ParseError("division by a number with no exact decimal inverse")
     return inverse
 

@@ -56,12 +56,28 @@ def extract_formal(text: str) -> FormalTask | None:
         elif tag in _SMT_TAGS:
             if tag == "lisp" and "(check-sat" not in body:
                 continue
+            _check_smtlib(body)
             return SmtLibTask(source=body)
         elif tag in _ASP_TAGS:
             if _ASP_INCLUDE.search(body):
                 raise FormalInputError("ASP input may not use #include: put the program's rules in the block itself")
             return AspTask(source=body)
     return None
+
+
+_CHECK_SAT = re.compile(r"\(\s*check-sat\s*\)")
+
+
+def _check_smtlib(body: str) -> None:
+    """Z3 reads a script's declarations and assertions and the verdict is for all of them: refuse
+    the scripts whose own answer would be another (assumptions, or assertions after the check)."""
+    if re.search(r"\(\s*check-sat-assuming\b", body):
+        raise FormalInputError("SMT-LIB input may not use check-sat-assuming: assert the assumptions instead")
+    checks = _CHECK_SAT.findall(body)
+    if len(checks) > 1:
+        raise FormalInputError("SMT-LIB input may hold one (check-sat), after every assertion")
+    if checks and re.search(r"\(\s*assert\b", body[body.rindex(checks[-1]) :]):
+        raise FormalInputError("SMT-LIB input has an assert after its (check-sat): put every assertion before it")
 
 
 def _symil(body: str, explicit: bool) -> Problem | None:

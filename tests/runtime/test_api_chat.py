@@ -78,6 +78,14 @@ def test_an_untranslatable_question_without_an_llm_is_a_clear_503_not_a_guess(st
         )
     assert caught.value.status_code == 503
     assert caught.value.body["code"] == "no_llm_configured"  # type: ignore[index]
+    # a division with no exact decimal inverse: 1/3 as 0.3333333333333333 answered "x / 3 = 1" with
+    # "x = 10000000000000000/3333333333333333 (the only solution)"; by 4 it reads exactly
+    for question in ("Solve x / 3 = 1", "Solve x / 0.3 = 1", "Solve 1/7x = 1"):
+        with pytest.raises(openai.APIStatusError) as caught:
+            client.chat.completions.create(model="test", messages=[{"role": "user", "content": question}])
+        assert caught.value.status_code == 503, question
+    answer = client.chat.completions.create(model="test", messages=[{"role": "user", "content": "Solve x / 4 = 1"}])
+    assert answer.choices[0].message.content == "SAT: x = 4 (the only solution)"
 
 
 def test_tier_0_goes_to_the_llm_plain_and_streamed(start_runtime: Any, upstream: FakeUpstream) -> None:

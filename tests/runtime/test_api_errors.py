@@ -10,6 +10,10 @@ import pytest
 LIMITS = {"limits": {"max_body_bytes": 4096, "max_messages": 3, "max_content_chars": 200}}
 
 
+ASSUMING = "```smt2\n(declare-const p Bool)\n(check-sat-assuming (p (not p)))\n```"
+LATE_ASSERT = "```smt2\n(check-sat)\n(assert false)\n```"
+
+
 def chat(content: str, n: int = 1) -> bytes:
     return json.dumps({"model": "t", "messages": [{"role": "user", "content": content}] * n}).encode()
 
@@ -31,6 +35,9 @@ def chat(content: str, n: int = 1) -> bytes:
             "role 'user'",
         ),
         ("broken formal input", chat("```symil\n{not json}\n```"), 400, "invalid_formal_input", ""),
+        # the verdict is for every assertion, and these scripts asked something else (SAT and UNSAT came back)
+        ("smt2 assumptions", chat(ASSUMING), 400, "invalid_formal_input", "check-sat-assuming"),
+        ("smt2 assert after check-sat", chat(LATE_ASSERT), 400, "invalid_formal_input", "after its (check-sat)"),
     ],
 )
 def test_bad_requests_get_openai_style_errors(
