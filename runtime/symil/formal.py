@@ -59,10 +59,21 @@ def extract_formal(text: str) -> FormalTask | None:
             _check_smtlib(body)
             return SmtLibTask(source=body)
         elif tag in _ASP_TAGS:
-            if _ASP_INCLUDE.search(body):
-                raise FormalInputError("ASP input may not use #include: put the program's rules in the block itself")
+            _check_asp(body)
             return AspTask(source=body)
     return None
+
+
+_LONG_INT = re.compile(r"\d{10,}")
+CLINGO_MAX_INT = 2**31 - 1
+
+
+def _check_asp(body: str) -> None:
+    if _ASP_INCLUDE.search(body):
+        raise FormalInputError("ASP input may not use #include: put the program's rules in the block itself")
+    for literal in _LONG_INT.findall(body):  # clingo's integers are 32-bit: 3000000000 became -1294967296
+        if int(literal) > CLINGO_MAX_INT:
+            raise FormalInputError(f"ASP integers are 32-bit in clingo: {literal} is over {CLINGO_MAX_INT}")
 
 
 _CHECK_SAT = re.compile(r"\(\s*check-sat\s*\)")

@@ -38,6 +38,13 @@ def chat(content: str, n: int = 1) -> bytes:
         # the verdict is for every assertion, and these scripts asked something else (SAT and UNSAT came back)
         ("smt2 assumptions", chat(ASSUMING), 400, "invalid_formal_input", "check-sat-assuming"),
         ("smt2 assert after check-sat", chat(LATE_ASSERT), 400, "invalid_formal_input", "after its (check-sat)"),
+        (
+            "asp 33-bit integer",
+            chat("```asp\np(3000000000).\n```"),
+            400,
+            "invalid_formal_input",
+            "32-bit",
+        ),  # p(-1294967296)
     ],
 )
 def test_bad_requests_get_openai_style_errors(
