@@ -97,6 +97,9 @@ class ChildCache:
     def children(self, key: PipelineKey) -> dict[ChildKey, Child]:
         return dict(self.by_pipeline.get(key, {}))
 
+    def child(self, key: PipelineKey, child_key: ChildKey) -> Child | None:
+        return self.by_pipeline.get(key, {}).get(child_key)
+
     def count(self) -> int:
         return sum(len(c) for c in self.by_pipeline.values())
 

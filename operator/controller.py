@@ -115,6 +115,8 @@ class Controller:
     _slots: asyncio.Semaphore | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _timers: dict[PipelineKey, asyncio.Task[None]] = field(default_factory=dict)
+    # (namespace, kind, name) -> pipelines whose last render has a child of that name (name conflicts)
+    _claimants: dict[tuple[str, str, str], set[PipelineKey]] = field(default_factory=dict)
     analyze: Analyzer = field(default=no_analysis)
     clock: Callable[[], str] = field(default=now)  # the rollout's time (RFC 3339)
 
@@ -138,7 +140,9 @@ class Controller:
     def pipeline_deleted(self, body: dict[str, Any]) -> None:
         key = _key(body)
         self.bodies.pop(key, None)
-        self.memory.pop(key, None)
+        memory = self.memory.pop(key, None)
+        if memory is not None:
+            self._claim(key, memory, frozenset())
         self.locks.pop(key, None)
 
     async def child_changed(self, obj: Mapping[str, Any], deleted: bool) -> None:
@@ -160,7 +164,7 @@ class Controller:
     def _drifted(self, key: PipelineKey, child_key: ChildKey) -> bool:
         """Whether this event shows a child drifted (a drift already being put back counts once)."""
         memory = self.memory.get(key)
-        child = self.cache.children(key).get(child_key)
+        child = self.cache.child(key, child_key)
         if memory is None or child is None or child_key in memory.drifted:
             return False
         rebaseline = child_key in memory.rebaseline
@@ -266,7 +270,7 @@ class Controller:
         memory.rendered = render_inputs(memory.decision)
         if memory.pipeline is not None and not desired.problems:
             desired = desired.with_problems(unserved_kinds(desired.objects, self.unserved_kinds))
-        memory.claims = frozenset(map(key_of, desired.objects))
+        self._claim(key, memory, frozenset(map(key_of, desired.objects)))
         if memory.pipeline is not None and not desired.problems:
             held = self._held_elsewhere(key, desired.objects)
             desired = desired.with_problems(name_conflicts(key[1], desired.objects, held))
@@ -455,13 +459,23 @@ class Controller:
     def _senior(self, other: PipelineKey | None, key: PipelineKey) -> bool:
         return other in self.bodies and other != key and _seniority(self.bodies[other]) < _seniority(self.bodies[key])
 
+    def _claim(self, key: PipelineKey, memory: PipelineMemory, claims: frozenset[ChildKey]) -> None:
+        """Record the children ``key`` renders now, in its memory and in the index by name."""
+        for kind, name in memory.claims - claims:
+            holders = self._claimants.get((key[0], kind, name))
+            if holders is not None:
+                holders.discard(key)
+                if not holders:
+                    del self._claimants[(key[0], kind, name)]
+        for kind, name in claims - memory.claims:
+            self._claimants.setdefault((key[0], kind, name), set()).add(key)
+        memory.claims = claims
+
     def _held_elsewhere(self, key: PipelineKey, objects: list[dict[str, Any]]) -> dict[ChildKey, str]:
         """(kind, name) -> an older pipeline of this namespace that holds or renders a child of that name."""
         out: dict[ChildKey, str] = {}
         for child in map(key_of, objects):
-            claimants = {self.cache.owner(key[0], *child)} | {
-                other for other, m in list(self.memory.items()) if other[0] == key[0] and child in m.claims
-            }
+            claimants = {self.cache.owner(key[0], *child), *self._claimants.get((key[0], *child), ())}
             seniors = sorted(
                 (_seniority(self.bodies[o]), o[1]) for o in claimants if o is not None and self._senior(o, key)
             )
