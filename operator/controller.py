@@ -23,7 +23,7 @@ from evolved_operator.apply_plan import ApplyPlan, key_of, name_conflicts, plan
 from evolved_operator.cache import Child, ChildCache, ChildKey, PipelineKey
 from evolved_operator.children import FIRST_KINDS, by_kind
 from evolved_operator.desired import Desired, build_desired, pipeline_input
-from evolved_operator.drift import Baseline, judge
+from evolved_operator.drift import Baseline, Revert, judge
 from evolved_operator.inputs import needs_inputs, resolve_inputs
 from evolved_operator.kube import Kube
 from evolved_operator.problems import Problem
@@ -77,10 +77,10 @@ class PipelineMemory:
     status: dict[str, Any] | None = None
     marks: deque[str] = field(default_factory=lambda: deque(maxlen=KNOWN_STATUS_WRITES))
     # Drift (evolved_operator.drift): each child's undisturbed field ownership, the children to
-    # apply again although their hash matches, and those whose next event sets a new baseline.
+    # apply again although their hash matches, and the reverts not yet seen in an event.
     baselines: dict[ChildKey, Baseline] = field(default_factory=dict)
     drifted: set[ChildKey] = field(default_factory=set)
-    rebaseline: set[ChildKey] = field(default_factory=set)
+    reverting: dict[ChildKey, Revert] = field(default_factory=dict)
 
     def known_status(self, body: Mapping[str, Any]) -> dict[str, Any]:
         theirs = dict(body.get("status") or {})
@@ -167,11 +167,17 @@ class Controller:
         child = self.cache.child(key, child_key)
         if memory is None or child is None or child_key in memory.drifted:
             return False
-        rebaseline = child_key in memory.rebaseline
-        memory.rebaseline.discard(child_key)
-        baseline, drifted = judge(memory.baselines.get(child_key), child.applied_hash, child.owned_fields, rebaseline)
+        baseline, drifted, reverting = judge(
+            memory.baselines.get(child_key),
+            child.applied_hash,
+            child.owned_fields,
+            child.writers,
+            memory.reverting.pop(child_key, None),
+        )
         if baseline is not None:
             memory.baselines[child_key] = baseline
+        if reverting is not None:
+            memory.reverting[child_key] = reverting
         if drifted:
             memory.drifted.add(child_key)
         return drifted
@@ -300,7 +306,6 @@ class Controller:
             memory.apply_error = None
             memory.failures = 0
             reverted = sorted(memory.drifted & {key_of(obj) for obj in changes.to_apply})
-            memory.rebaseline |= memory.drifted
             memory.drifted.clear()
             if reverted:
                 await self._event(body, "Warning", "DriftReverted", drift_message(reverted, children))

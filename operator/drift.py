@@ -9,8 +9,9 @@ the child last showed the operator's applied hash unchallenged. No values are co
 defaults, fields the operator does not set (an HPA's replicas, ``kubectl rollout restart``'s
 annotation, a label someone adds) and status never count as drift, and nothing needs normalising.
 
-The re-apply (with ``force``) takes the fields back; the event it causes sets a new baseline, so a
-controller that keeps fighting costs one apply per change it makes, never a loop of our own.
+The re-apply (with ``force``) takes the fields back. Until an event shows that, events still showing
+the drift are older than the re-apply and are passed over, so one drift is one re-apply and one
+event; a controller that keeps fighting costs one apply per change it makes, never a loop of ours.
 """
 
 from __future__ import annotations
@@ -30,6 +31,14 @@ class Baseline:
 
     applied_hash: str
     owned_fields: str
+
+
+@dataclass(frozen=True)
+class Revert:
+    """A drift being put back: the ownership to return to, and who had taken fields."""
+
+    owned_fields: str
+    writers: frozenset[str]
 
 
 def owned_fields_hash(meta: Mapping[str, Any]) -> str | None:
@@ -55,15 +64,28 @@ def other_writers(meta: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def judge(
-    baseline: Baseline | None, applied_hash: str | None, owned_fields: str | None, rebaseline: bool
-) -> tuple[Baseline | None, bool]:
-    """(the baseline to keep, whether the child drifted) for one watch event of a child.
+    baseline: Baseline | None,
+    applied_hash: str | None,
+    owned_fields: str | None,
+    writers: tuple[str, ...],
+    reverting: Revert | None,
+) -> tuple[Baseline | None, bool, Revert | None]:
+    """(the baseline to keep, whether the child drifted, the revert still to be confirmed) for one
+    watch event of a child.
 
-    A new applied hash (the operator applied a new version), a first sight, or an event after a
-    drift re-apply (``rebaseline``) sets the baseline; the same applied hash with other owned
-    fields is drift."""
+    A new applied hash (the operator applied a new version) or a first sight sets the baseline.
+    The same applied hash with other owned fields is drift, unless a revert is under way: then an
+    event that still shows the fields taken by the same writers is older than the re-apply and is
+    passed over, and the first that shows the ownership restored (or those writers gone) ends the
+    revert and sets the baseline."""
     if applied_hash is None or owned_fields is None:
-        return baseline, False  # not (yet) applied by this operator: nothing to defend
-    if baseline is None or rebaseline or baseline.applied_hash != applied_hash:
-        return Baseline(applied_hash, owned_fields), False
-    return baseline, baseline.owned_fields != owned_fields
+        return baseline, False, reverting  # not (yet) applied by this operator: nothing to defend
+    if baseline is None or baseline.applied_hash != applied_hash:
+        return Baseline(applied_hash, owned_fields), False, None
+    if reverting is not None:
+        if owned_fields == reverting.owned_fields or not reverting.writers & set(writers):
+            return Baseline(applied_hash, owned_fields), False, None
+        return baseline, False, reverting
+    if owned_fields == baseline.owned_fields:
+        return baseline, False, None
+    return baseline, True, Revert(baseline.owned_fields, frozenset(writers))

@@ -89,7 +89,9 @@ def test_fields_someone_else_changes_in_a_child_are_put_back_and_nothing_else_is
 
     def reverted() -> list[str]:
         items = kubectl.items("events", "-n", namespace, "--field-selector", "involvedObject.name=dr")
-        return [e.get("message", "") for e in items if e["reason"] == "DriftReverted"]
+        return [
+            e.get("message", "") for e in items if e["reason"] == "DriftReverted" for _ in range(e.get("count") or 1)
+        ]
 
     original = image()
     kubectl.run("set", "image", f"deployment/{deployment}", "*=evil:latest", "-n", namespace)
@@ -130,4 +132,5 @@ def test_fields_someone_else_changes_in_a_child_are_put_back_and_nothing_else_is
     apply(kubectl, scaled)
     wait_for("the new replica count", lambda: (restarted() or {}).get("spec", {}).get("replicas") == 3, timeout=60)
     assert len(reverted()) == count
+    assert len([m for m in reverted() if f"Deployment/{deployment}" in m]) == 1  # one drift, one re-apply
     assert condition(wait_ready(kubectl, "dr", namespace), "Ready")["status"] == "True"

@@ -1,6 +1,6 @@
 """Drift decisions (operator/drift.py): a child whose fields the operator applied were taken by
 another manager is applied again; defaults, fields the operator does not set and status are not
-drift, and a re-apply starts a new baseline instead of a loop."""
+drift, and events older than the re-apply do not count as a second drift."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from evolved_operator.apply_plan import plan
 from evolved_operator.cache import summarize
 from evolved_operator.constants import FIELD_MANAGER
-from evolved_operator.drift import Baseline, judge, other_writers, owned_fields_hash
+from evolved_operator.drift import Baseline, Revert, judge, other_writers, owned_fields_hash
 
 OURS = {"f:spec": {"f:template": {"f:spec": {"f:containers": {'k:{"name":"runtime"}': {"f:image": {}}}}}}}
 SHRUNK = {"f:spec": {"f:template": {"f:spec": {"f:containers": {'k:{"name":"runtime"}': {}}}}}}
@@ -50,26 +50,32 @@ def test_other_writers_leave_out_status_and_scale_writes() -> None:
 
 
 B = Baseline("h1", "owned")
+R = Revert("owned", frozenset({"kubectl-set"}))
+SET = ("kubectl-set",)
 
 
 @pytest.mark.parametrize(
-    ("baseline", "applied", "owned", "rebaseline", "expected", "drifted"),
+    ("baseline", "applied", "owned", "writers", "reverting", "expected"),
     [
-        (None, "h1", "owned", False, B, False),  # first sight: the baseline
-        (B, "h1", "owned", False, B, False),  # undisturbed
-        (B, "h1", "shrunk", False, B, True),  # someone took fields: drift
-        (B, "h2", "other", False, Baseline("h2", "other"), False),  # the operator applied a new version
-        (B, "h1", "shrunk", True, Baseline("h1", "shrunk"), False),  # the event after a re-apply
-        (B, None, "owned", False, B, False),  # not stamped by this operator
-        (B, "h1", None, False, B, False),  # no apply entry (created by an older operator)
-        (None, None, None, False, None, False),
+        (None, "h1", "owned", (), None, (B, False, None)),  # first sight: the baseline
+        (B, "h1", "owned", (), None, (B, False, None)),  # undisturbed
+        (B, "h1", "owned", ("kubectl-rollout",), None, (B, False, None)),  # others wrote fields not ours
+        (B, "h1", "shrunk", SET, None, (B, True, R)),  # someone took fields: drift
+        (B, "h2", "other", SET, None, (Baseline("h2", "other"), False, None)),  # the operator applied a new version
+        (B, "h1", "shrunk", SET, R, (B, False, R)),  # an event older than the re-apply: passed over
+        (B, "h1", "owned", (), R, (B, False, None)),  # the re-apply seen: ownership restored
+        (B, "h1", "reshaped", (), R, (Baseline("h1", "reshaped"), False, None)),  # restored, writers gone
+        (B, "h2", "other", SET, R, (Baseline("h2", "other"), False, None)),  # a new version ends the revert
+        (B, None, "owned", (), None, (B, False, None)),  # not stamped by this operator
+        (B, "h1", None, (), None, (B, False, None)),  # no apply entry (created by an older operator)
+        (None, None, None, (), None, (None, False, None)),
     ],
 )
 def test_judge(
-    baseline: Baseline | None, applied: str | None, owned: str | None, rebaseline: bool,
-    expected: Baseline | None, drifted: bool,
+    baseline: Baseline | None, applied: str | None, owned: str | None, writers: tuple[str, ...],
+    reverting: Revert | None, expected: tuple[Baseline | None, bool, Revert | None],
 ) -> None:  # fmt: skip
-    assert judge(baseline, applied, owned, rebaseline) == (expected, drifted)
+    assert judge(baseline, applied, owned, writers, reverting) == expected
 
 
 def test_a_drifted_child_is_applied_again_although_its_hash_matches() -> None:
